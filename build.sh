@@ -74,7 +74,10 @@ build_plugins() {
     log "bundle + compile $name"
     "$esbuild" "$entry" --bundle --platform=node --format=cjs --target=node20 \
       --external:'*.node' --log-level=warning --outfile="build/$name/main.cjs"
-    "$bun" build --compile "build/$name/main.cjs" --outfile "bin/$name" >/dev/null
+    # --bytecode: precompiled JS, about half the start-up of a plain compile (each call is a process);
+    # no autoloading of .env/bunfig.toml: a plugin must not pick up files from the runtime's cwd.
+    "$bun" build --compile --bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+      "build/$name/main.cjs" --outfile "bin/$name" >/dev/null
   done
 }
 

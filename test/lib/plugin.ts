@@ -35,6 +35,8 @@ export interface PluginCall {
   env?: Record<string, string | undefined>;
   /** run inside this namespace (`ip netns exec`), standing in for the host */
   hostNetns?: TestNetns;
+  /** arguments for the executable (for wrappers such as `unshare`) */
+  argv?: string[];
   timeoutMs?: number;
 }
 
@@ -68,8 +70,8 @@ export function runPlugin(binary: string, call: PluginCall): PluginOutput {
         ? call.stdin
         : JSON.stringify(call.stdin);
   const [cmd, argv] = call.hostNetns
-    ? ["ip", ["netns", "exec", call.hostNetns.name, binary]]
-    : [binary, []];
+    ? ["ip", ["netns", "exec", call.hostNetns.name, binary, ...(call.argv ?? [])]]
+    : [binary, call.argv ?? []];
   const r = spawnSync(cmd, argv as string[], {
     env,
     input,

@@ -1,0 +1,3 @@
+import { plugin } from "./host-local";
+
+void plugin.main();

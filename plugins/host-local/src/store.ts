@@ -1,0 +1,521 @@
+// The lease store: the Go plugin's on-disk format, plus a private index that keeps ADD and DEL
+// from reading every lease file.
+//
+// The truth (byte-compatible with the Go host-local, which may share the node):
+//   <dataDir>/<network>/<ip>                  one lease: "<containerID>\r\n<ifname>" (old files: "<containerID>"),
+//                                             created O_EXCL, mode 0600, named by the canonical address text
+//   <dataDir>/<network>/last_reserved_ip.<n>  the address last reserved in range set n
+//   <dataDir>/<network>/lock                  empty; flock(LOCK_EX) around every operation
+//
+// The index (ours only; Go never looks there — a name starting with '.' is never a network name):
+//   <dataDir>/.host-local-index/<network>/state        {"sentinel": s, "ino": i}: the index matches the
+//                                                     network directory when its mtime is s and inode i
+//   <dataDir>/.host-local-index/<network>/owners-XXX   1024 buckets by hash of a lease's content:
+//                                                     {"<content>": ["<lease file name>", ...]}
+//   <dataDir>/.host-local-index/<network>/used4-XXXXXXXX, used6-X{32}
+//                                                     one bit per address of an aligned 65536-address
+//                                                     block: a lease file with that name exists
+//
+// How it stays right: every change to the network directory happens under the flock. At the end of
+// an operation that changed it, we set the directory's mtime to the sentinel — a whole second in 2001
+// to 2001+194 days, never a time the kernel would stamp — so anybody else creating or deleting a file
+// there (the Go plugin, a person) moves the mtime away from it, and one stat() tells. Then, and when
+// the state is missing or a lookup finds a lease that does not say what the index says, we rebuild
+// with one full walk (O(n), once). A lookup is verified by reading the one lease file it names.
+// If the index cannot be written, the operation still works from the walk it just did.
+//
+// Costs with a valid index: ADD reads state + one or two buckets + one bitmap block and creates the
+// lease; DEL reads the same and unlinks; neither depends on the number of leases. GC walks.
+import {
+  closeSync,
+  constants as fsConstants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+  accessSync,
+} from "node:fs";
+import { join } from "node:path";
+import { CniError, ErrorCode } from "@cni/skel";
+import type { LeaseBook } from "./allocator";
+import { type Family, type IPAddr, formatIP, parseIP } from "./ip";
+
+/** An exclusive lock on a directory, held until `release()`. */
+export interface DirLock {
+  release(): void;
+}
+/** Take the lock of a network directory (`<dir>/lock`, blocking). */
+export type LockDir = (dir: string) => DirLock;
+
+export const INDEX_DIR_NAME = ".host-local-index";
+const LAST_RESERVED_PREFIX = "last_reserved_ip.";
+const LOCK_FILE = "lock";
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const BUCKETS = 1024;
+const BLOCK_BITS = 16n;
+const BLOCK_BYTES = 1 << (Number(BLOCK_BITS) - 3);
+const SENTINEL_BASE = 1_000_000_000; // 2001-09-09, in seconds
+
+/** One lease file as found on disk. */
+export interface Lease {
+  /** the file name (the address text) */
+  name: string;
+  ip: IPAddr;
+  /** trimmed content: "<id>\r\n<ifname>", or "<id>" in the old format, or anything else when damaged */
+  owner: string;
+}
+
+/** The content a lease of (containerId, ifName) holds, trimmed the way Go compares it. */
+export function leaseOwner(containerId: string, ifName: string): string {
+  return `${containerId.trim()}\r\n${ifName}`;
+}
+
+function ioError(what: string, err: unknown): CniError {
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new CniError(ErrorCode.IOFailure, `${what}: ${code}`);
+}
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+interface IndexState {
+  sentinel: number;
+  ino: number;
+}
+
+export class DiskStore implements LeaseBook {
+  readonly networkDir: string;
+  private readonly indexDir: string;
+  private locked = false;
+  // in-memory view of the index during one locked operation
+  private state: IndexState | undefined;
+  private buckets = new Map<number, Record<string, string[]>>();
+  private blocks = new Map<string, Uint8Array | null>();
+  private dirtyBuckets = new Set<number>();
+  private dirtyBlocks = new Set<string>();
+  /** everything is in memory (after a rebuild): a missing bucket or block is empty, no file read */
+  private complete = false;
+  /** we created or removed a file in the network directory during this operation */
+  private directoryChanged = false;
+  /** the state file must be (re)written: the index was rebuilt */
+  private stateChanged = false;
+
+  private constructor(
+    dataDir: string,
+    network: string,
+    private readonly lockDir: LockDir,
+  ) {
+    this.networkDir = join(dataDir, network);
+    this.indexDir = join(dataDir, INDEX_DIR_NAME, network);
+  }
+
+  /** Open (creating the directory if needed) the store of `network` under `dataDir`. */
+  static open(dataDir: string, network: string, lockDir: LockDir): DiskStore {
+    if (!NETWORK_NAME.test(network)) {
+      throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
+    }
+    const store = new DiskStore(dataDir, network, lockDir);
+    try {
+      mkdirSync(store.networkDir, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw ioError(`cannot create data directory ${store.networkDir}`, err);
+    }
+    return store;
+  }
+
+  /** Run `fn` holding the network's lock, with the index checked first and saved after. */
+  withLock<T>(fn: () => T): T {
+    const lock = this.lockDir(this.networkDir);
+    this.locked = true;
+    try {
+      this.loadIndexState();
+      return fn();
+    } finally {
+      try {
+        this.saveIndex();
+      } finally {
+        this.resetIndexView();
+        this.locked = false;
+        lock.release();
+      }
+    }
+  }
+
+  // ---- LeaseBook (the allocator's view) ----
+
+  reserve(ip: IPAddr, containerId: string, ifName: string, setIndex: number): boolean {
+    this.assertLocked();
+    const name = formatIP(ip);
+    const owner = leaseOwner(containerId, ifName);
+    const path = join(this.networkDir, name);
+    let fd: number;
+    try {
+      fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+    } catch (err) {
+      if (errnoOf(err) === "EEXIST") {
+        this.markUsed(ip, true); // taken behind the index's back: remember it
+        return false;
+      }
+      throw ioError(`cannot create lease ${path}`, err);
+    }
+    this.directoryChanged = true;
+    try {
+      writeSync(fd, owner);
+      closeSync(fd);
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already closed */
+      }
+      unlinkSync(path);
+      throw ioError(`cannot write lease ${path}`, err);
+    }
+    this.writeLastReserved(setIndex, name);
+    this.addOwner(owner, name);
+    this.markUsed(ip, true);
+    return true;
+  }
+
+  lastReserved(setIndex: number): IPAddr | undefined {
+    try {
+      return parseIP(readFileSync(join(this.networkDir, LAST_RESERVED_PREFIX + setIndex), "utf8").trim());
+    } catch {
+      return undefined; // missing or unreadable: round robin starts over, as in Go
+    }
+  }
+
+  addressesOf(containerId: string, ifName: string): IPAddr[] {
+    const names = [
+      ...this.verifiedLeases(leaseOwner(containerId, ifName)),
+      ...this.verifiedLeases(containerId.trim()),
+    ];
+    return names.map((n) => parseIP(n)).filter((ip): ip is IPAddr => ip !== undefined);
+  }
+
+  nextMaybeFree(family: Family, from: bigint, to: bigint): bigint | undefined {
+    let value = from;
+    while (value <= to) {
+      const base = (value >> BLOCK_BITS) << BLOCK_BITS;
+      const block = this.block(family, base);
+      if (!block) return value;
+      const last = to - base > 65535n ? 65535 : Number(to - base);
+      for (let i = Number(value - base); i <= last; ) {
+        const byte = block[i >> 3]!;
+        if (byte === 0xff && (i & 7) === 0) {
+          i += 8;
+          continue;
+        }
+        if ((byte & (1 << (i & 7))) === 0) return base + BigInt(i);
+        i++;
+      }
+      value = base + (1n << BLOCK_BITS);
+    }
+    return undefined;
+  }
+
+  // ---- the verbs' other needs ----
+
+  /** CHECK: does (containerId, ifName) hold any lease (or containerId an old-format one)? */
+  hasLease(containerId: string, ifName: string): boolean {
+    return (
+      this.verifiedLeases(leaseOwner(containerId, ifName)).length > 0 ||
+      this.verifiedLeases(containerId.trim()).length > 0
+    );
+  }
+
+  /**
+   * DEL: remove every lease of (containerId, ifName); when there is none, the old-format leases
+   * holding only containerId. Returns the addresses released.
+   */
+  releaseAttachment(containerId: string, ifName: string): string[] {
+    let owner = leaseOwner(containerId, ifName);
+    let names = this.verifiedLeases(owner);
+    if (names.length === 0) {
+      owner = containerId.trim();
+      names = this.verifiedLeases(owner);
+    }
+    for (const name of names) this.removeLease(name, owner);
+    return names;
+  }
+
+  /** Undo one reservation made by this operation (ADD failed in a later range set). */
+  releaseAddress(ip: IPAddr, containerId: string, ifName: string): void {
+    this.removeLease(formatIP(ip), leaseOwner(containerId, ifName));
+  }
+
+  /** Every lease file of the network (GC): a full walk. */
+  listLeases(): Lease[] {
+    this.assertLocked();
+    return this.walk();
+  }
+
+  /** GC: remove these leases (as returned by listLeases). */
+  removeLeases(leases: readonly Lease[]): void {
+    for (const lease of leases) this.removeLease(lease.name, lease.owner);
+  }
+
+  /** STATUS: can leases be written? Throws CniError naming the problem. */
+  checkWritable(): void {
+    try {
+      accessSync(this.networkDir, fsConstants.W_OK);
+    } catch (err) {
+      throw ioError(`data directory ${this.networkDir} is not writable`, err);
+    }
+  }
+
+  // ---- lease files ----
+
+  /** File names whose content is `owner`, per the index, each confirmed by reading it. */
+  private verifiedLeases(owner: string): string[] {
+    this.assertLocked();
+    for (let attempt = 0; ; attempt++) {
+      const names = this.bucket(owner)[owner] ?? [];
+      const stale = names.some((name) => this.readLease(name) !== owner);
+      if (!stale) return [...names];
+      if (attempt > 0) return names.filter((name) => this.readLease(name) === owner);
+      this.rebuildIndex(); // someone changed a lease without touching the directory
+    }
+  }
+
+  private readLease(name: string): string | undefined {
+    try {
+      return readFileSync(join(this.networkDir, name), "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private removeLease(name: string, owner: string): void {
+    try {
+      unlinkSync(join(this.networkDir, name));
+      this.directoryChanged = true;
+    } catch (err) {
+      if (errnoOf(err) !== "ENOENT") throw ioError(`cannot remove lease ${join(this.networkDir, name)}`, err);
+    }
+    this.removeOwner(owner, name);
+    const ip = parseIP(name);
+    if (ip && formatIP(ip) === name) this.markUsed(ip, false);
+  }
+
+  private writeLastReserved(setIndex: number, name: string): void {
+    const path = join(this.networkDir, LAST_RESERVED_PREFIX + setIndex);
+    try {
+      writeFileSync(path, name, { mode: 0o600 });
+      this.directoryChanged = true;
+    } catch (err) {
+      throw ioError(`cannot write ${path}`, err);
+    }
+  }
+
+  private walk(): Lease[] {
+    let entries;
+    try {
+      entries = readdirSync(this.networkDir, { withFileTypes: true });
+    } catch (err) {
+      throw ioError(`cannot read data directory ${this.networkDir}`, err);
+    }
+    const leases: Lease[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name === LOCK_FILE || entry.name.startsWith(LAST_RESERVED_PREFIX)) continue;
+      const ip = parseIP(entry.name);
+      if (!ip) continue; // a stray file: not a lease
+      const owner = this.readLease(entry.name);
+      if (owner !== undefined) leases.push({ name: entry.name, ip, owner });
+    }
+    return leases;
+  }
+
+  // ---- the index ----
+
+  private assertLocked(): void {
+    if (!this.locked) throw new Error("DiskStore used outside withLock()");
+  }
+
+  private loadIndexState(): void {
+    this.resetIndexView();
+    try {
+      const state = JSON.parse(readFileSync(join(this.indexDir, "state"), "utf8")) as Partial<IndexState>;
+      const dir = statSync(this.networkDir);
+      if (
+        typeof state.sentinel === "number" &&
+        typeof state.ino === "number" &&
+        dir.mtimeMs === state.sentinel * 1000 &&
+        dir.ino === state.ino
+      ) {
+        this.state = { sentinel: state.sentinel, ino: state.ino };
+        return;
+      }
+    } catch {
+      /* no index yet, or damaged: rebuild */
+    }
+    this.rebuildIndex();
+  }
+
+  /** One full walk of the network directory; the index is then held in memory and saved at the end. */
+  private rebuildIndex(): void {
+    const leases = this.walk();
+    this.resetIndexView();
+    this.complete = true;
+    this.directoryChanged = true; // the saved index must be stamped even if nothing else changes
+    try {
+      rmSync(this.indexDir, { recursive: true, force: true });
+    } catch {
+      /* best effort: stale files are overwritten or ignored */
+    }
+    for (const lease of leases) {
+      if (lease.owner !== "") this.addOwner(lease.owner, lease.name);
+      if (formatIP(lease.ip) === lease.name) this.markUsed(lease.ip, true);
+    }
+    let ino = 0;
+    try {
+      ino = statSync(this.networkDir).ino;
+    } catch {
+      /* gone: the saved index will not match, and is rebuilt next time */
+    }
+    this.state = { sentinel: SENTINEL_BASE + Math.floor(Math.random() * 2 ** 24), ino };
+    this.stateChanged = true;
+  }
+
+  private resetIndexView(): void {
+    this.state = undefined;
+    this.buckets.clear();
+    this.blocks.clear();
+    this.dirtyBuckets.clear();
+    this.dirtyBlocks.clear();
+    this.complete = false;
+    this.directoryChanged = false;
+    this.stateChanged = false;
+  }
+
+  private bucketOf(owner: string): number {
+    let hash = 0x811c9dc5; // FNV-1a
+    for (let i = 0; i < owner.length; i++) {
+      hash ^= owner.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return (hash >>> 0) % BUCKETS;
+  }
+
+  private bucketFile(index: number): string {
+    return join(this.indexDir, `owners-${index.toString(16).padStart(3, "0")}`);
+  }
+
+  private bucket(owner: string): Record<string, string[]> {
+    const index = this.bucketOf(owner);
+    let bucket = this.buckets.get(index);
+    if (!bucket) {
+      bucket = Object.create(null) as Record<string, string[]>;
+      if (!this.complete) {
+        try {
+          const parsed: unknown = JSON.parse(readFileSync(this.bucketFile(index), "utf8"));
+          if (parsed && typeof parsed === "object") Object.assign(bucket, parsed);
+        } catch {
+          /* missing: empty */
+        }
+      }
+      this.buckets.set(index, bucket);
+    }
+    return bucket;
+  }
+
+  private addOwner(owner: string, name: string): void {
+    const bucket = this.bucket(owner);
+    const names = (bucket[owner] ??= []);
+    if (!names.includes(name)) names.push(name);
+    this.dirtyBuckets.add(this.bucketOf(owner));
+  }
+
+  private removeOwner(owner: string, name: string): void {
+    const bucket = this.bucket(owner);
+    const names = bucket[owner];
+    if (!names) return;
+    const remaining = names.filter((n) => n !== name);
+    if (remaining.length > 0) bucket[owner] = remaining;
+    else delete bucket[owner];
+    this.dirtyBuckets.add(this.bucketOf(owner));
+  }
+
+  private blockFile(family: Family, base: bigint): string {
+    const hex = base.toString(16).padStart(family === 4 ? 8 : 32, "0");
+    return join(this.indexDir, `used${family}-${hex}`);
+  }
+
+  private block(family: Family, base: bigint): Uint8Array | null {
+    const file = this.blockFile(family, base);
+    let block = this.blocks.get(file);
+    if (block === undefined) {
+      block = null;
+      if (!this.complete) {
+        try {
+          const data = readFileSync(file);
+          if (data.length === BLOCK_BYTES) block = data;
+        } catch {
+          /* missing: nothing used */
+        }
+      }
+      this.blocks.set(file, block);
+    }
+    return block;
+  }
+
+  private markUsed(ip: IPAddr, used: boolean): void {
+    const base = (ip.value >> BLOCK_BITS) << BLOCK_BITS;
+    const file = this.blockFile(ip.family, base);
+    let block = this.block(ip.family, base);
+    if (!block) {
+      if (!used) return;
+      block = new Uint8Array(BLOCK_BYTES);
+      this.blocks.set(file, block);
+    }
+    const bit = Number(ip.value - base);
+    const before = block[bit >> 3]!;
+    const after = used ? before | (1 << (bit & 7)) : before & ~(1 << (bit & 7));
+    if (after === before) return;
+    block[bit >> 3] = after;
+    this.dirtyBlocks.add(file);
+  }
+
+  /** Write what changed, then stamp the network directory with the sentinel. */
+  private saveIndex(): void {
+    if (!this.state) return;
+    const dirty = this.dirtyBuckets.size > 0 || this.dirtyBlocks.size > 0;
+    if (!dirty && !this.directoryChanged) return;
+    try {
+      if (!this.directoryChanged) {
+        // only the index changes: make the directory look changed first, so a crash half-way
+        // through leaves an index that is rebuilt rather than trusted
+        const now = Date.now() / 1000;
+        utimesSync(this.networkDir, now, now);
+      }
+      mkdirSync(this.indexDir, { recursive: true, mode: 0o700 });
+      for (const index of this.dirtyBuckets) {
+        const bucket = this.buckets.get(index)!;
+        if (Object.keys(bucket).length > 0) writeFileSync(this.bucketFile(index), JSON.stringify(bucket));
+        else rmSync(this.bucketFile(index), { force: true });
+      }
+      for (const file of this.dirtyBlocks) {
+        const block = this.blocks.get(file);
+        if (block) writeFileSync(file, block);
+      }
+      if (this.stateChanged) writeFileSync(join(this.indexDir, "state"), JSON.stringify(this.state));
+      utimesSync(this.networkDir, this.state.sentinel, this.state.sentinel);
+    } catch {
+      // the index could not be saved: leave the directory's mtime off the sentinel, so the next
+      // operation rebuilds instead of trusting it
+      try {
+        const now = Date.now() / 1000;
+        utimesSync(this.networkDir, now, now);
+      } catch {
+        /* nothing more to do: the state file's sentinel will not match a kernel time */
+      }
+    }
+  }
+}

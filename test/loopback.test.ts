@@ -1,0 +1,176 @@
+// Black-box tests of bin/loopback, run as a runtime runs it, against namespaces made here.
+// The same calls go to the Go reference loopback where the outputs must agree.
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, isUp, type TestNetns } from "./lib/netns";
+import { goPlugin, ourPlugin, runPlugin, type PluginCall } from "./lib/plugin";
+
+const LOOPBACK = ourPlugin("loopback");
+const VERSIONS_WITH_CHECK = ["0.4.0", "1.0.0", "1.1.0"];
+
+let host: TestNetns;
+let container: TestNetns;
+
+beforeEach(() => {
+  host = createNetns("lbt-host");
+  container = createNetns("lbt-ctr");
+});
+afterEach(() => {
+  deleteNetns(container);
+  deleteNetns(host);
+});
+afterAll(cleanupAll);
+
+function call(command: string, cniVersion: string, extra: Partial<PluginCall> = {}): PluginCall {
+  return {
+    command,
+    containerId: "ctr-1",
+    netns: container.path,
+    ifName: "eth0",
+    path: "/opt/cni/bin",
+    stdin: { cniVersion, name: "lo-test", type: "loopback" },
+    hostNetns: host,
+    ...extra,
+  };
+}
+
+describe.each(["0.3.1", "0.4.0", "1.0.0", "1.1.0"])("loopback at cniVersion %s", (version) => {
+  it("ADD brings lo up and reports it, whatever CNI_IFNAME says", () => {
+    expect(isUp(container, "lo")).toBe(false);
+    const r = runPlugin(LOOPBACK, call("ADD", version, { ifName: "eth7" }));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(isUp(container, "lo")).toBe(true);
+    const withVersion = version.startsWith("0.") ? { version: "4" } : {};
+    const withVersion6 = version.startsWith("0.") ? { version: "6" } : {};
+    expect(r.json).toEqual({
+      cniVersion: version,
+      interfaces: [{ name: "lo", mac: "00:00:00:00:00:00", sandbox: container.path }],
+      ips: [
+        { ...withVersion, interface: 0, address: "127.0.0.1/8" },
+        { ...withVersion6, interface: 0, address: "::1/128" },
+      ],
+      ...(version.startsWith("0.") ? { dns: {} } : {}),
+    });
+  });
+
+  it("DEL brings lo down, and a second DEL succeeds", () => {
+    expect(runPlugin(LOOPBACK, call("ADD", version)).code).toBe(0);
+    const first = runPlugin(LOOPBACK, call("DEL", version));
+    expect(first).toMatchObject({ code: 0, stdout: "" });
+    expect(isUp(container, "lo")).toBe(false);
+    expect(runPlugin(LOOPBACK, call("DEL", version))).toMatchObject({ code: 0, stdout: "" });
+  });
+
+  it.runIf(VERSIONS_WITH_CHECK.includes(version))("CHECK passes while lo is up and fails once it is down", () => {
+    const added = runPlugin(LOOPBACK, call("ADD", version));
+    const prevResult = added.json;
+    const conf = { cniVersion: version, name: "lo-test", type: "loopback", prevResult };
+    expect(runPlugin(LOOPBACK, call("CHECK", version, { stdin: conf })).code).toBe(0);
+    inNetns(container, "ip", ["link", "set", "lo", "down"]);
+    const r = runPlugin(LOOPBACK, call("CHECK", version, { stdin: conf }));
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ msg: "loopback interface is down" });
+  });
+
+  it.runIf(!VERSIONS_WITH_CHECK.includes(version))("CHECK is refused below 0.4.0", () => {
+    const r = runPlugin(LOOPBACK, call("CHECK", version));
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ code: 1, msg: "config version does not allow CHECK" });
+  });
+});
+
+describe("loopback, matching the Go reference", () => {
+  it.each(["0.3.1", "0.4.0"])("prints byte-identical ADD results at %s", (version) => {
+    const ours = runPlugin(LOOPBACK, call("ADD", version));
+    const go = runPlugin(goPlugin("loopback"), call("ADD", version));
+    expect(ours.code).toBe(0);
+    expect(ours.stdout).toBe(go.stdout);
+  });
+
+  it("prints the same ADD result at 1.0.0 (the Go 1.1.1 build also prints an empty dns)", () => {
+    const ours = runPlugin(LOOPBACK, call("ADD", "1.0.0"));
+    const go = runPlugin(goPlugin("loopback"), call("ADD", "1.0.0"));
+    const { dns, ...goWithoutDns } = go.json;
+    expect(dns).toEqual({});
+    expect(ours.json).toEqual(goWithoutDns);
+  });
+
+  it("converts to the 0.2.0 shape as the reference does", () => {
+    const ours = runPlugin(LOOPBACK, call("ADD", "0.2.0"));
+    const go = runPlugin(goPlugin("loopback"), call("ADD", "0.2.0"));
+    expect(ours.code).toBe(0);
+    expect(ours.json).toEqual(go.json);
+    expect(ours.json).toMatchObject({ ip4: { ip: "127.0.0.1/8" }, ip6: { ip: "::1/128" } });
+  });
+});
+
+describe("loopback in a chain and with odd namespaces", () => {
+  it("passes a prevResult through unchanged", () => {
+    const prevResult = {
+      cniVersion: "1.0.0",
+      interfaces: [{ name: "eth0", mac: "0a:58:0a:01:02:03", sandbox: container.path }],
+      ips: [{ interface: 0, address: "10.1.2.3/24", gateway: "10.1.2.1" }],
+      routes: [{ dst: "0.0.0.0/0" }],
+    };
+    const stdin = { cniVersion: "1.0.0", name: "lo-test", type: "loopback", prevResult };
+    const r = runPlugin(LOOPBACK, call("ADD", "1.0.0", { stdin }));
+    expect(r.code).toBe(0);
+    expect(r.json).toEqual(prevResult);
+    expect(isUp(container, "lo")).toBe(true);
+  });
+
+  it("refuses a lo that holds a non-loopback address", () => {
+    inNetns(container, "ip", ["addr", "add", "10.9.9.9/32", "dev", "lo"]);
+    const r = runPlugin(LOOPBACK, call("ADD", "1.0.0"));
+    expect(r.code).toBe(1);
+    expect(r.json.msg).toContain("non-loopback address");
+    expect(r.json.msg).toContain("10.9.9.9");
+  });
+
+  it("DEL with no CNI_NETNS, or a namespace that is gone, succeeds", () => {
+    expect(runPlugin(LOOPBACK, call("DEL", "1.0.0", { netns: undefined })).code).toBe(0);
+    expect(runPlugin(LOOPBACK, call("DEL", "1.0.0", { netns: "" })).code).toBe(0);
+    expect(runPlugin(LOOPBACK, call("DEL", "1.0.0", { netns: "/var/run/netns/lbt-gone" })).code).toBe(0);
+  });
+
+  it("ADD into a namespace path that does not exist is a CNI error naming it", () => {
+    const r = runPlugin(LOOPBACK, call("ADD", "1.0.0", { netns: "/var/run/netns/lbt-gone" }));
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ code: 4 });
+    expect(r.json.msg).toContain("/var/run/netns/lbt-gone");
+  });
+
+  it("refuses to work on its own namespace (code 8) unless CNI_NETNS_OVERRIDE is set", () => {
+    const r = runPlugin(LOOPBACK, call("DEL", "1.0.0", { netns: host.path }));
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ code: 8 });
+    expect(isUp(host, "lo")).toBe(false);
+    const overridden = runPlugin(LOOPBACK, call("ADD", "1.0.0", { netns: host.path, env: { CNI_NETNS_OVERRIDE: "1" } }));
+    expect(overridden.code).toBe(0);
+    expect(isUp(host, "lo")).toBe(true);
+  });
+
+  it("works on a node whose /tmp is mounted noexec (where Bun would unpack the addon)", () => {
+    // A private mount namespace, so the machine's own /tmp is untouched.
+    const script = [
+      "set -e",
+      "mount -t tmpfs -o noexec,nosuid,nodev tmpfs /tmp",
+      `exec ip netns exec ${host.name} "$0"`,
+    ].join("\n");
+    const r = runPlugin("unshare", {
+      ...call("ADD", "1.0.0"),
+      hostNetns: undefined,
+      argv: ["-m", "--propagation", "private", "sh", "-c", script, LOOPBACK],
+    });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.json.interfaces[0].name).toBe("lo");
+    expect(isUp(container, "lo")).toBe(true);
+  });
+
+  it("leaves lo's addresses alone", () => {
+    runPlugin(LOOPBACK, call("ADD", "1.0.0"));
+    const lo = addrs(container, "lo")[0];
+    expect(lo?.addr_info.map((a) => a.local).sort()).toEqual(["127.0.0.1", "::1"]);
+  });
+});
