@@ -1,0 +1,290 @@
+// Results of every spec version: reading any of them into the current (1.1.0) shape, and writing the
+// current shape out in any version (protocol.md §4). Conversions go through the current shape, which
+// holds everything every version can say, so all 7×7 directions follow the Go rules:
+//   1.x -> 0.3/0.4: ips gain "version", interfaces lose the 1.1-only fields;
+//   -> 0.1/0.2: first IP of each family, routes under the family of their dst, no IP at all is an error;
+//   0.x -> 1.x: "version" dropped; 0.1/0.2 ip4/ip6 become ips + routes.
+import { CniError, ErrorCode, goIndentedJson } from "./errors";
+import { formatCIDR, formatIP, ipFamily, parseCIDR, parseIP } from "./ip";
+import { getKey, isJsonObject, readKey, wrongType, type JsonObject } from "./json";
+import type { DNS, IPConfig, Interface, Result, Route } from "./types";
+import { CURRENT_VERSION, DEFAULT_CONFIG_VERSION, isSpecVersion, type SpecVersion } from "./versions";
+
+type ResultFamily = "0.2" | "0.4" | "1.x";
+
+function familyOf(version: SpecVersion): ResultFamily {
+  if (version === "0.1.0" || version === "0.2.0") return "0.2";
+  if (version === "1.0.0" || version === "1.1.0") return "1.x";
+  return "0.4";
+}
+
+// ---------------------------------------------------------------- reading
+
+/**
+ * Parse a result of any version (taken from its own `cniVersion`, else `fallbackVersion`, else 0.1.0)
+ * into the current shape (`cniVersion` "1.1.0"). Addresses come out in canonical form.
+ * Throws CniError: code 1 for an unknown version, code 6 naming the key for anything malformed.
+ */
+export function parseResult(json: unknown, fallbackVersion?: string): Result {
+  try {
+    return decodeResultAt(typeof json === "string" ? (JSON.parse(json) as unknown) : json, fallbackVersion, "");
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new CniError(ErrorCode.DecodingFailure, `invalid result: ${err.message}`);
+    if (err instanceof CniError && err.code === ErrorCode.InvalidNetworkConfig) {
+      throw new CniError(ErrorCode.DecodingFailure, `invalid result: ${err.message}`, err.details);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The result decoder behind parseResult and the config's `prevResult`: `where` prefixes every key
+ * in messages ("prevResult"), and a malformed value is CniError code 7 (invalid network config).
+ */
+export function decodeResultAt(value: unknown, fallbackVersion: string | undefined, where: string): Result {
+  const obj = requireObject(value, where || "result");
+  const declared = readKey.string(obj, "cniVersion", where);
+  const version = declared || fallbackVersion || DEFAULT_CONFIG_VERSION;
+  if (!isSpecVersion(version)) {
+    throw new CniError(ErrorCode.IncompatibleVersion, `unsupported CNI result version "${version}"`, where ? `in ${where}` : "");
+  }
+  const family = familyOf(version);
+  const result: Result = family === "0.2" ? decode02(obj, where) : decode04or1x(obj, where, family);
+  const dns = decodeDNS(readKey.object(obj, "dns", where), at(where, "dns"));
+  if (dns !== undefined) result.dns = dns;
+  return result;
+}
+
+function at(where: string, key: string): string {
+  return where ? `${where}.${key}` : key;
+}
+
+function requireObject(value: unknown, path: string): JsonObject {
+  if (!isJsonObject(value)) throw wrongType(path, "an object", value);
+  return value;
+}
+
+/** Each element of an optional array that must hold objects. */
+function objectsOf(obj: JsonObject, key: string, where: string): Array<[JsonObject, string]> {
+  const list = readKey.array(obj, key, where) ?? [];
+  return list.map((item, i) => {
+    const path = `${at(where, key)}[${i}]`;
+    return [requireObject(item, path), path];
+  });
+}
+
+function decodeCIDR(obj: JsonObject, key: string, where: string): string {
+  const path = at(where, key);
+  const text = readKey.string(obj, key, where);
+  const cidr = text === undefined ? undefined : parseCIDR(text);
+  if (cidr === undefined) throw wrongType(path, "an IP address with a prefix length", text ?? getKey(obj, key));
+  return formatCIDR(cidr);
+}
+
+function decodeOptionalIP(obj: JsonObject, key: string, where: string): string | undefined {
+  const text = readKey.string(obj, key, where);
+  if (!text) return undefined; // Go reads "" as no address
+  const ip = parseIP(text);
+  if (ip === undefined) throw wrongType(at(where, key), "an IP address", text);
+  return formatIP(ip);
+}
+
+function decodeRoute(obj: JsonObject, where: string): Route {
+  const route: Route = { dst: decodeCIDR(obj, "dst", where) };
+  const gw = decodeOptionalIP(obj, "gw", where);
+  if (gw !== undefined) route.gw = gw;
+  for (const key of ["mtu", "advmss", "priority", "table", "scope"] as const) {
+    const n = readKey.integer(obj, key, where);
+    if (n !== undefined) route[key] = n;
+  }
+  return route;
+}
+
+function decodeDNS(obj: JsonObject | undefined, where: string): DNS | undefined {
+  if (obj === undefined) return undefined;
+  const dns: DNS = {};
+  const nameservers = readKey.stringArray(obj, "nameservers", where);
+  const domain = readKey.string(obj, "domain", where);
+  const search = readKey.stringArray(obj, "search", where);
+  const options = readKey.stringArray(obj, "options", where);
+  if (nameservers?.length) dns.nameservers = [...nameservers];
+  if (domain) dns.domain = domain;
+  if (search?.length) dns.search = [...search];
+  if (options?.length) dns.options = [...options];
+  return isEmptyDNS(dns) ? undefined : dns;
+}
+
+/** 0.1.0/0.2.0: `{ip4: {ip, gateway, routes}, ip6: {...}}`. */
+function decode02(obj: JsonObject, where: string): Result {
+  const ips: IPConfig[] = [];
+  const routes: Route[] = [];
+  for (const key of ["ip4", "ip6"]) {
+    const ipConf = readKey.object(obj, key, where);
+    if (ipConf === undefined) continue;
+    const path = at(where, key);
+    const ip: IPConfig = { address: decodeCIDR(ipConf, "ip", path) };
+    const gateway = decodeOptionalIP(ipConf, "gateway", path);
+    if (gateway !== undefined) ip.gateway = gateway;
+    ips.push(ip);
+    for (const [r, rPath] of objectsOf(ipConf, "routes", path)) routes.push(decodeRoute(r, rPath));
+  }
+  return withLists({ cniVersion: CURRENT_VERSION }, [], ips, routes);
+}
+
+/** 0.3.x/0.4.0 and 1.x: `{interfaces, ips, routes}`; 0.x interfaces carry only name/mac/sandbox. */
+function decode04or1x(obj: JsonObject, where: string, family: ResultFamily): Result {
+  const interfaces = objectsOf(obj, "interfaces", where).map(([i, path]) => decodeInterface(i, path, family));
+  const ips = objectsOf(obj, "ips", where).map(([ip, path]) => {
+    if (family === "0.4") readKey.string(ip, "version", path); // type-checked, then recomputed from the address
+    const index = readKey.integer(ip, "interface", path);
+    const out: IPConfig = { address: decodeCIDR(ip, "address", path) };
+    if (index !== undefined) out.interface = index;
+    const gateway = decodeOptionalIP(ip, "gateway", path);
+    if (gateway !== undefined) out.gateway = gateway;
+    return out;
+  });
+  const routes = objectsOf(obj, "routes", where).map(([r, path]) => decodeRoute(r, path));
+  return withLists({ cniVersion: CURRENT_VERSION }, interfaces, ips, routes);
+}
+
+function decodeInterface(obj: JsonObject, where: string, family: ResultFamily): Interface {
+  const out: Interface = { name: readKey.string(obj, "name", where) ?? "" };
+  const mac = readKey.string(obj, "mac", where);
+  if (mac) out.mac = mac;
+  if (family === "1.x") {
+    const mtu = readKey.integer(obj, "mtu", where);
+    if (mtu) out.mtu = mtu;
+  }
+  const sandbox = readKey.string(obj, "sandbox", where);
+  if (sandbox) out.sandbox = sandbox;
+  if (family === "1.x") {
+    const socketPath = readKey.string(obj, "socketPath", where);
+    if (socketPath) out.socketPath = socketPath;
+    const pciID = readKey.string(obj, "pciID", where);
+    if (pciID) out.pciID = pciID;
+  }
+  return out;
+}
+
+function withLists(result: Result, interfaces: Interface[], ips: IPConfig[], routes: Route[]): Result {
+  if (interfaces.length) result.interfaces = interfaces;
+  if (ips.length) result.ips = ips;
+  if (routes.length) result.routes = routes;
+  return result;
+}
+
+// ---------------------------------------------------------------- writing
+
+function isEmptyDNS(dns: DNS | undefined): boolean {
+  return !dns || (!dns.nameservers?.length && !dns.domain && !dns.search?.length && !dns.options?.length);
+}
+
+/** DNS with Go's omitempty: empty lists and "" left out. */
+function dnsObject(dns: DNS | undefined): JsonObject {
+  const out: JsonObject = {};
+  if (dns?.nameservers?.length) out.nameservers = [...dns.nameservers];
+  if (dns?.domain) out.domain = dns.domain;
+  if (dns?.search?.length) out.search = [...dns.search];
+  if (dns?.options?.length) out.options = [...dns.options];
+  return out;
+}
+
+/** An address from a result the plugin built: canonical text and its family. */
+function canonicalAddress(address: string, path: string): { text: string; family: 4 | 6 } {
+  const cidr = typeof address === "string" ? parseCIDR(address) : undefined;
+  if (cidr === undefined) {
+    throw new CniError(ErrorCode.Internal, `result ${path} is not an IP address with a prefix length`, JSON.stringify(address) ?? "");
+  }
+  return { text: formatCIDR(cidr), family: ipFamily(cidr.ip) };
+}
+
+function canonicalIP(ip: string, path: string): string {
+  const parsed = typeof ip === "string" ? parseIP(ip) : undefined;
+  if (parsed === undefined) throw new CniError(ErrorCode.Internal, `result ${path} is not an IP address`, JSON.stringify(ip) ?? "");
+  return formatIP(parsed);
+}
+
+function routeObject(route: Route, path: string, full: boolean): JsonObject {
+  const out: JsonObject = { dst: canonicalAddress(route.dst, `${path}.dst`).text };
+  if (route.gw) out.gw = canonicalIP(route.gw, `${path}.gw`);
+  if (!full) return out; // 0.1/0.2 routes are {dst, gw}
+  if (route.mtu) out.mtu = route.mtu;
+  if (route.advmss) out.advmss = route.advmss;
+  if (route.priority) out.priority = route.priority;
+  if (route.table !== undefined && route.table !== null) out.table = route.table;
+  if (route.scope !== undefined && route.scope !== null) out.scope = route.scope;
+  return out;
+}
+
+function interfaceObject(intf: Interface, with11Fields: boolean): JsonObject {
+  const out: JsonObject = { name: intf.name ?? "" };
+  if (intf.mac) out.mac = intf.mac;
+  if (with11Fields && intf.mtu) out.mtu = intf.mtu;
+  if (intf.sandbox) out.sandbox = intf.sandbox;
+  if (with11Fields && intf.socketPath) out.socketPath = intf.socketPath;
+  if (with11Fields && intf.pciID) out.pciID = intf.pciID;
+  return out;
+}
+
+function ipObject(ip: IPConfig, path: string, withVersion: boolean): JsonObject {
+  const address = canonicalAddress(ip.address, `${path}.address`);
+  const out: JsonObject = {};
+  if (withVersion) out.version = String(address.family);
+  if (ip.interface !== undefined && ip.interface !== null) out.interface = ip.interface;
+  out.address = address.text;
+  if (ip.gateway) out.gateway = canonicalIP(ip.gateway, `${path}.gateway`);
+  return out;
+}
+
+/**
+ * The result as the JSON object of spec `version`, keys in the order the Go plugins print them.
+ * Throws CniError code 1 for an unknown version or `cannot convert: no valid IP addresses` (0.1/0.2).
+ */
+export function resultToVersion(result: Result, version: string): JsonObject {
+  if (!isSpecVersion(version)) {
+    throw new CniError(ErrorCode.IncompatibleVersion, `cannot convert result to unknown CNI version "${version}"`);
+  }
+  const family = familyOf(version);
+  if (family === "0.2") return resultTo02(result, version);
+  const out: JsonObject = { cniVersion: version };
+  // 1.0.0 did not define mtu/socketPath/pciID (spec 1.1 added them), so only 1.1.0 prints them.
+  const with11 = version === "1.1.0";
+  if (result.interfaces?.length) out.interfaces = result.interfaces.map((i) => interfaceObject(i, with11));
+  if (result.ips?.length) out.ips = result.ips.map((ip, n) => ipObject(ip, `ips[${n}]`, family === "0.4"));
+  if (result.routes?.length) out.routes = result.routes.map((r, n) => routeObject(r, `routes[${n}]`, true));
+  // 1.x leaves out an empty dns; 0.3/0.4 always print it ("dns": {}).
+  if (family === "0.4" || !isEmptyDNS(result.dns)) out.dns = dnsObject(result.dns);
+  return out;
+}
+
+function resultTo02(result: Result, version: SpecVersion): JsonObject {
+  const byFamily = new Map<4 | 6, JsonObject>();
+  (result.ips ?? []).forEach((ip, n) => {
+    const address = canonicalAddress(ip.address, `ips[${n}].address`);
+    if (byFamily.has(address.family)) return; // 0.1/0.2 hold one address per family
+    const conf: JsonObject = { ip: address.text };
+    if (ip.gateway) conf.gateway = canonicalIP(ip.gateway, `ips[${n}].gateway`);
+    byFamily.set(address.family, conf);
+  });
+  if (byFamily.size === 0) throw new CniError(ErrorCode.IncompatibleVersion, "cannot convert: no valid IP addresses");
+  (result.routes ?? []).forEach((route, n) => {
+    const path = `routes[${n}]`;
+    const conf = byFamily.get(canonicalAddress(route.dst, `${path}.dst`).family);
+    if (conf === undefined) return; // no address of that family to hang the route on
+    const routes = (conf.routes as JsonObject[] | undefined) ?? [];
+    routes.push(routeObject(route, path, false));
+    conf.routes = routes;
+  });
+  const out: JsonObject = { cniVersion: version };
+  const ip4 = byFamily.get(4);
+  const ip6 = byFamily.get(6);
+  if (ip4) out.ip4 = ip4;
+  if (ip6) out.ip6 = ip6;
+  out.dns = dnsObject(result.dns);
+  return out;
+}
+
+/** Convert to `version` and print as the Go plugins do: 4-space indent, no trailing newline. Throws CniError. */
+export function formatResult(result: Result, version: string): string {
+  return goIndentedJson(resultToVersion(result, version));
+}
