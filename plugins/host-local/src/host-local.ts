@@ -59,10 +59,12 @@ export const plugin = definePlugin({
     unavailableOnIOFailure(() =>
       store.withLock(() => {
         store.checkWritable();
-        if (!conf.rangeSets.some((set, i) => hasFreeAddress(set, store, i))) {
+        // ADD takes one address from every range set, so one full set is enough to refuse it.
+        const full = conf.rangeSets.filter((set, i) => !hasFreeAddress(set, store, i));
+        if (full.length > 0) {
           throw new CniError(
             ErrorCode.PluginNotAvailable,
-            `no IP addresses available in any range set: ${conf.rangeSets.map(rangeSetToString).join("; ")}`,
+            `no IP addresses available in range set: ${full.map(rangeSetToString).join("; ")}`,
           );
         }
       }),

@@ -8,8 +8,8 @@
 //   <dataDir>/<network>/lock                  empty; flock(LOCK_EX) around every operation
 //
 // The index (ours only; Go never looks there — a name starting with '.' is never a network name):
-//   <dataDir>/.host-local-index/<network>/state        {"sentinel": s, "ino": i}: the index matches the
-//                                                     network directory when its mtime is s and inode i
+//   <dataDir>/.host-local-index/<network>/state        {"mtimeNs": m, "ino": i}: the index matches the
+//                                                     network directory when its mtime is m and inode i
 //   <dataDir>/.host-local-index/<network>/owners-XXX   1024 buckets by hash of a lease's content:
 //                                                     {"<content>": ["<lease file name>", ...]}
 //   <dataDir>/.host-local-index/<network>/used4-XXXXXXXX, used6-X{32}
@@ -17,9 +17,10 @@
 //                                                     block: a lease file with that name exists
 //
 // How it stays right: every change to the network directory happens under the flock. At the end of
-// an operation that changed it, we set the directory's mtime to the sentinel — a whole second in 2001
-// to 2001+194 days, never a time the kernel would stamp — so anybody else creating or deleting a file
-// there (the Go plugin, a person) moves the mtime away from it, and one stat() tells. Then, and when
+// an operation that changed it, we set the directory's mtime to a sentinel one second in the past with
+// random microseconds, and record it to the nanosecond. The kernel only ever stamps "now", which is later,
+// so anybody else creating or deleting a file there (the Go plugin, a person) moves the mtime away from
+// it, and one stat() tells. (The directory's mtime stays recent, so age-based cleanup is not misled.) Then, and when
 // the state is missing or a lookup finds a lease that does not say what the index says, we rebuild
 // with one full walk (O(n), once). A lookup is verified by reading the one lease file it names.
 // If the index cannot be written, the operation still works from the walk it just did.
@@ -60,7 +61,6 @@ const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const BUCKETS = 1024;
 const BLOCK_BITS = 16n;
 const BLOCK_BYTES = 1 << (Number(BLOCK_BITS) - 3);
-const SENTINEL_BASE = 1_000_000_000; // 2001-09-09, in seconds
 
 /** One lease file as found on disk. */
 export interface Lease {
@@ -86,8 +86,9 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 interface IndexState {
-  sentinel: number;
-  ino: number;
+  /** the network directory's mtime in nanoseconds (decimal) and inode when the index was saved */
+  mtimeNs: string;
+  ino: string;
 }
 
 export class DiskStore implements LeaseBook {
@@ -105,7 +106,6 @@ export class DiskStore implements LeaseBook {
   /** we created or removed a file in the network directory during this operation */
   private directoryChanged = false;
   /** the state file must be (re)written: the index was rebuilt */
-  private stateChanged = false;
 
   private constructor(
     dataDir: string,
@@ -343,14 +343,9 @@ export class DiskStore implements LeaseBook {
     this.resetIndexView();
     try {
       const state = JSON.parse(readFileSync(join(this.indexDir, "state"), "utf8")) as Partial<IndexState>;
-      const dir = statSync(this.networkDir);
-      if (
-        typeof state.sentinel === "number" &&
-        typeof state.ino === "number" &&
-        dir.mtimeMs === state.sentinel * 1000 &&
-        dir.ino === state.ino
-      ) {
-        this.state = { sentinel: state.sentinel, ino: state.ino };
+      const dir = statSync(this.networkDir, { bigint: true });
+      if (state.mtimeNs === dir.mtimeNs.toString() && state.ino === dir.ino.toString()) {
+        this.state = { mtimeNs: state.mtimeNs, ino: state.ino };
         return;
       }
     } catch {
@@ -374,14 +369,8 @@ export class DiskStore implements LeaseBook {
       if (lease.owner !== "") this.addOwner(lease.owner, lease.name);
       if (formatIP(lease.ip) === lease.name) this.markUsed(lease.ip, true);
     }
-    let ino = 0;
-    try {
-      ino = statSync(this.networkDir).ino;
-    } catch {
-      /* gone: the saved index will not match, and is rebuilt next time */
-    }
-    this.state = { sentinel: SENTINEL_BASE + Math.floor(Math.random() * 2 ** 24), ino };
-    this.stateChanged = true;
+    // the real values are taken when the index is saved and the directory stamped
+    this.state = { mtimeNs: "", ino: "" };
   }
 
   private resetIndexView(): void {
@@ -392,7 +381,6 @@ export class DiskStore implements LeaseBook {
     this.dirtyBlocks.clear();
     this.complete = false;
     this.directoryChanged = false;
-    this.stateChanged = false;
   }
 
   private bucketOf(owner: string): number {
@@ -505,8 +493,11 @@ export class DiskStore implements LeaseBook {
         const block = this.blocks.get(file);
         if (block) writeFileSync(file, block);
       }
-      if (this.stateChanged) writeFileSync(join(this.indexDir, "state"), JSON.stringify(this.state));
-      utimesSync(this.networkDir, this.state.sentinel, this.state.sentinel);
+      const sentinel = Math.floor(Date.now() / 1000) - 1 + Math.floor(Math.random() * 1e6) / 1e6;
+      utimesSync(this.networkDir, sentinel, sentinel);
+      const dir = statSync(this.networkDir, { bigint: true });
+      this.state = { mtimeNs: dir.mtimeNs.toString(), ino: dir.ino.toString() };
+      writeFileSync(join(this.indexDir, "state"), JSON.stringify(this.state));
     } catch {
       // the index could not be saved: leave the directory's mtime off the sentinel, so the next
       // operation rebuilds instead of trusting it
@@ -514,7 +505,7 @@ export class DiskStore implements LeaseBook {
         const now = Date.now() / 1000;
         utimesSync(this.networkDir, now, now);
       } catch {
-        /* nothing more to do: the state file's sentinel will not match a kernel time */
+        /* nothing more to do: a kernel stamp is later than any sentinel we recorded */
       }
     }
   }

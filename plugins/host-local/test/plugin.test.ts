@@ -123,12 +123,17 @@ describe("ADD / DEL / CHECK", () => {
 });
 
 describe("STATUS", () => {
-  it("is fine with room, code 50 when every range set is full or the directory cannot be written", async () => {
+  it("is fine with room, code 50 when a range set is full or the directory cannot be written", async () => {
     const conf = config({ ranges: [[{ subnet: "10.3.0.0/30" }]] });
     expect((await run({ command: "STATUS", config: conf })).code).toBe(0);
     await run({ command: "ADD", config: conf, containerId: "a" });
     const full = await run({ command: "STATUS", config: conf });
-    expect(full.out).toMatchObject({ code: 50, msg: "no IP addresses available in any range set: 10.3.0.1-10.3.0.2" });
+    expect(full.out).toMatchObject({ code: 50, msg: "no IP addresses available in range set: 10.3.0.1-10.3.0.2" });
+
+    // ADD needs an address from every set: one full set (beside one with room) already refuses it.
+    const dual = config({ ranges: [[{ subnet: "10.4.0.0/24" }], [{ subnet: "10.3.0.0/30" }]] });
+    const oneFull = await run({ command: "STATUS", config: dual });
+    expect(oneFull.out).toMatchObject({ code: 50, msg: "no IP addresses available in range set: 10.3.0.1-10.3.0.2" });
 
     writeFileSync(join(dataDir, "blocker"), "");
     const bad = await run({ command: "STATUS", config: config({ subnet: "10.1.2.0/24", dataDir: join(dataDir, "blocker") }) });
