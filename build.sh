@@ -73,7 +73,7 @@ build_plugins() {
     [ -f "$entry" ] || continue
     log "bundle + compile $name"
     "$esbuild" "$entry" --bundle --platform=node --format=cjs --target=node20 \
-      --external:'*.node' --log-level=warning --outfile="build/$name/main.cjs"
+      --external:'*.node' --log-level=warning --log-override:empty-import-meta=silent --outfile="build/$name/main.cjs"
     # --bytecode: precompiled JS, about half the start-up of a plain compile (each call is a process);
     # no autoloading of .env/bunfig.toml: a plugin must not pick up files from the runtime's cwd.
     "$bun" build --compile --bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
