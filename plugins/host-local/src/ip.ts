@@ -1,6 +1,10 @@
 // IP addresses as (family, bigint) values: parsed with `ip-address`, printed exactly as Go's
 // net.IP.String() prints them, because that text is the name of a lease file on disk.
-import { Address4, Address6 } from "ip-address";
+//
+// Evaluating ip-address costs a compiled plugin ~3 ms per process, more than all the IPAM work, and a
+// process is started per call. So canonical dotted quads (every IPv4 config) are read by a strict fast
+// path, and ip-address is loaded on first use for everything else: IPv6 and any unusual form.
+import type * as IpAddressModule from "ip-address";
 
 export type Family = 4 | 6;
 
@@ -28,7 +32,10 @@ export function bitsOf(family: Family): number {
  */
 export function parseIP(text: string): IPAddr | undefined {
   if (text.length === 0 || /[\s/%]/.test(text)) return undefined;
+  const quad = parseCanonicalDottedQuad(text);
+  if (quad !== undefined) return { family: 4, value: quad };
   try {
+    const { Address4, Address6 } = ipAddress();
     if (!text.includes(":")) return { family: 4, value: new Address4(text).bigInt() };
     const value = new Address6(text).bigInt();
     if (value >> 32n === 0xffffn) return { family: 4, value: value - V4_MAPPED_PREFIX };
@@ -36,6 +43,28 @@ export function parseIP(text: string): IPAddr | undefined {
   } catch {
     return undefined;
   }
+}
+
+const CANONICAL_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])";
+const CANONICAL_DOTTED_QUAD = new RegExp(`^${CANONICAL_OCTET}\\.${CANONICAL_OCTET}\\.${CANONICAL_OCTET}\\.${CANONICAL_OCTET}$`);
+
+/** "10.1.2.3" with no leading zeros: the value; any other text: undefined (ip-address decides). */
+function parseCanonicalDottedQuad(text: string): bigint | undefined {
+  const octets = CANONICAL_DOTTED_QUAD.exec(text);
+  if (octets === null) return undefined;
+  return BigInt(((Number(octets[1]) << 24) | (Number(octets[2]) << 16) | (Number(octets[3]) << 8) | Number(octets[4])) >>> 0);
+}
+
+let ipAddressLoaded: typeof IpAddressModule | undefined;
+
+/** ip-address, loaded on first use. Literal require for esbuild/bun; createRequire under vitest's ESM. */
+function ipAddress(): typeof IpAddressModule {
+  ipAddressLoaded ??= (
+    typeof require === "function"
+      ? require("ip-address")
+      : process.getBuiltinModule("node:module").createRequire(import.meta.url)("ip-address")
+  ) as typeof IpAddressModule;
+  return ipAddressLoaded;
 }
 
 /** Parse "addr/prefix". */

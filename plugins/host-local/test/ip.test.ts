@@ -31,3 +31,14 @@ describe("addresses", () => {
     expect(parseIPMaybeCIDR("fd00::9")).toEqual({ family: 6, value: (0xfd00n << 112n) + 9n });
   });
 });
+
+describe("the dotted-quad fast path agrees with ip-address", () => {
+  it.each(["0.0.0.0", "10.1.2.3", "255.255.255.255", "192.168.0.10", "1.2.3.4"])("parses %s", (text) => {
+    const ip = parseIP(text);
+    expect(ip?.family).toBe(4);
+    expect(formatIP(ip!)).toBe(text);
+  });
+  it.each(["256.1.1.1", "1.2.3", "1.2.3.4.5", "1..2.3", "a.b.c.d", "1.2.3.-4"])("rejects %s", (text) => {
+    expect(parseIP(text)).toBeUndefined();
+  });
+});
