@@ -15,8 +15,8 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- system packages -------------------------------------------------------------------------
 # iproute2/nftables/iptables: tests build namespaces and inspect firewall state;
 # containernetworking-plugins: the Go reference plugins, for compatibility tests and benchmarks;
-# jq: scripts/exec-plugins.sh; hyperfine: bench/.
-APT_PACKAGES=(iproute2 nftables iptables jq containernetworking-plugins hyperfine)
+# jq: scripts/exec-plugins.sh; iputils-ping: tests that packets flow; hyperfine: bench/.
+APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine)
 ensure_apt_packages() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
@@ -56,7 +56,8 @@ build_addon() {
   [ -f "$NATIVE_DIR/Cargo.toml" ] || return 0
   log "cargo build --release (rtnetlink-node)"
   cargo build --release --quiet --manifest-path "$NATIVE_DIR/Cargo.toml"
-  cp -f "$NATIVE_DIR/target/release/librtnetlink_node.so" "$ADDON"
+  # copy then rename: a process that has the old addon loaded must not see it rewritten in place
+  cp -f "$NATIVE_DIR/target/release/librtnetlink_node.so" "$ADDON.tmp" && mv -f "$ADDON.tmp" "$ADDON"
 }
 
 # --- plugins -> bundles -> executables --------------------------------------------------------
@@ -64,7 +65,7 @@ build_addon() {
 # bundles' parent, and `bun build --compile` embeds it: bin/<plugin> needs nothing at run time.
 build_plugins() {
   mkdir -p build bin
-  [ -f "$ADDON" ] && cp -f "$ADDON" build/rtnetlink.node
+  [ -f "$ADDON" ] && cp -f "$ADDON" build/rtnetlink.node.tmp && mv -f build/rtnetlink.node.tmp build/rtnetlink.node
   local esbuild=node_modules/.bin/esbuild bun=node_modules/.bin/bun
   for dir in plugins/*/; do
     local name entry

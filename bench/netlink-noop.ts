@@ -1,0 +1,2 @@
+// Baseline for bench/netlink-bench.sh: a compiled executable that does nothing.
+process.exitCode = 0;

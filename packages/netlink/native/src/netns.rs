@@ -1,0 +1,199 @@
+//! Network namespaces (named ones under /var/run/netns, as `ip netns` manages them), running code inside a
+//! namespace on a short-lived thread, sysctls inside a namespace, and flock.
+
+use crate::error::{Error, Result};
+use crate::sys;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+pub const NETNS_RUN_DIR: &str = "/var/run/netns";
+const O_CLOEXEC: i32 = 0o2000000;
+
+/// Open a network-namespace file (/var/run/netns/x, /proc/<pid>/ns/net, ...). A missing file is ENOENT; a
+/// file that is not a network namespace is EINVAL with code 'ENOTNS'.
+pub fn open_netns(path: &str) -> Result<File> {
+    let file = OpenOptions::new().read(true).custom_flags(O_CLOEXEC).open(path)?;
+    match sys::ns_type(file.as_raw_fd()) {
+        Ok(t) if t == sys::CLONE_NEWNET => Ok(file),
+        Ok(_) => Err(Error::os(sys::EINVAL).with_code("ENOTNS")),
+        Err(e) if e.raw_os_error() == Some(sys::ENOTTY) => Err(Error::os(sys::EINVAL).with_code("ENOTNS")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Run `job` on a helper thread switched into the namespace at `path`. setns(2) changes only the calling
+/// thread, so the JS thread never leaves its own namespace; the helper thread ends with the job.
+pub fn run_in<T: Send>(path: &str, job: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    let ns = open_netns(path)?;
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                sys::setns_net(ns.as_raw_fd())?;
+                job()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::os(5).with_detail("namespace helper thread panicked")))
+    })
+}
+
+/// Run `job` here (no path) or inside the namespace at `path`.
+pub fn run_maybe_in<T: Send>(path: Option<&str>, job: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    match path {
+        Some(path) => run_in(path, job),
+        None => job(),
+    }
+}
+
+fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.len() > 255 || name.contains('\0') {
+        return Err(Error::invalid(format!("invalid namespace name {:?}", name)));
+    }
+    Ok(())
+}
+
+pub fn path_of(name: &str) -> String {
+    format!("{}/{}", NETNS_RUN_DIR, name)
+}
+
+/// Make /var/run/netns a shared mount point (bind-mounting it onto itself first if it is not a mount point),
+/// as iproute2 does, so namespace mounts made later propagate to other mount namespaces.
+fn ensure_run_dir_shared() -> Result<()> {
+    fs::create_dir_all(NETNS_RUN_DIR)?;
+    for attempt in 0..2 {
+        match sys::mount_call(Some(""), NETNS_RUN_DIR, Some("none"), sys::MS_SHARED | sys::MS_REC) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(sys::EINVAL) && attempt == 0 => {
+                sys::mount_call(Some(NETNS_RUN_DIR), NETNS_RUN_DIR, Some("none"), sys::MS_BIND | sys::MS_REC)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// `ip netns add <name>`: a new network namespace kept alive by a bind mount on /var/run/netns/<name>.
+pub fn create(name: &str) -> Result<String> {
+    check_name(name)?;
+    ensure_run_dir_shared()?;
+    let path = path_of(name);
+    // The mount point; O_EXCL makes an existing name EEXIST.
+    OpenOptions::new().write(true).create_new(true).mode(0o000).custom_flags(O_CLOEXEC).open(&path)?;
+    let bound = std::thread::scope(|scope| {
+        scope
+            .spawn(|| -> Result<()> {
+                sys::unshare_net()?;
+                // This thread's namespace (not the process's: other threads stay where they are).
+                sys::mount_call(Some("/proc/thread-self/ns/net"), &path, Some("none"), sys::MS_BIND)?;
+                Ok(())
+            })
+            .join()
+            .unwrap_or_else(|_| Err(Error::os(5)))
+    });
+    if let Err(e) = bound {
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
+    Ok(path)
+}
+
+/// `ip netns del <name>`: detach the bind mount and remove the file. The namespace itself lives on while
+/// processes or open fds still use it.
+pub fn delete(name: &str) -> Result<()> {
+    check_name(name)?;
+    let path = path_of(name);
+    if let Err(e) = sys::umount_detach(&path) {
+        // Not mounted (EINVAL) still lets us remove a stale file; a missing file shows up below as ENOENT.
+        if e.raw_os_error() != Some(sys::EINVAL) && e.raw_os_error() != Some(2) {
+            return Err(e.into());
+        }
+    }
+    fs::remove_file(&path)?;
+    Ok(())
+}
+
+pub fn is_netns(path: &str) -> bool {
+    open_netns(path).is_ok()
+}
+
+/// Whether two paths refer to the same namespace (same nsfs inode).
+pub fn same(a: &str, b: &str) -> Result<bool> {
+    let (ma, mb) = (fs::metadata(a)?, fs::metadata(b)?);
+    Ok(ma.dev() == mb.dev() && ma.ino() == mb.ino())
+}
+
+/// "net.ipv4.ip_forward" or "net/ipv4/conf/eth0.100/forwarding" -> /proc/sys/...
+pub fn sysctl_path(key: &str) -> Result<String> {
+    if key.is_empty() || key.contains("..") || key.starts_with('/') || key.contains('\0') {
+        return Err(Error::invalid(format!("invalid sysctl key {:?}", key)));
+    }
+    let relative = if key.contains('/') { key.to_string() } else { key.replace('.', "/") };
+    Ok(format!("/proc/sys/{}", relative))
+}
+
+pub fn sysctl_get(ns: Option<&str>, key: &str) -> Result<String> {
+    let path = sysctl_path(key)?;
+    run_maybe_in(ns, || {
+        let mut text = String::new();
+        File::open(&path)?.read_to_string(&mut text)?;
+        Ok(text.trim_end_matches('\n').to_string())
+    })
+}
+
+pub fn sysctl_set(ns: Option<&str>, key: &str, value: &str) -> Result<()> {
+    let path = sysctl_path(key)?;
+    run_maybe_in(ns, || {
+        OpenOptions::new().write(true).open(&path)?.write_all(value.as_bytes())?;
+        Ok(())
+    })
+}
+
+pub enum LockMode {
+    Exclusive,
+    Shared,
+    Unlock,
+}
+
+/// flock(2): blocking unless `try_only`; Ok(false) when `try_only` and someone else holds the lock.
+pub fn flock(fd: i32, mode: LockMode, try_only: bool) -> Result<bool> {
+    let mut op = match mode {
+        LockMode::Exclusive => sys::LOCK_EX,
+        LockMode::Shared => sys::LOCK_SH,
+        LockMode::Unlock => sys::LOCK_UN,
+    };
+    if try_only {
+        op |= sys::LOCK_NB;
+    }
+    match sys::flock_fd(fd, op) {
+        Ok(()) => Ok(true),
+        Err(e) if try_only && e.raw_os_error() == Some(sys::EWOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn sysctl_keys_map_to_proc_paths() {
+        assert_eq!(sysctl_path("net.ipv4.ip_forward").unwrap(), "/proc/sys/net/ipv4/ip_forward");
+        assert_eq!(sysctl_path("net/ipv4/conf/eth0.100/rp_filter").unwrap(), "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
+        assert!(sysctl_path("../etc/passwd").is_err());
+        assert!(sysctl_path("/etc/passwd").is_err());
+    }
+    #[test]
+    fn namespace_names_are_checked() {
+        assert!(check_name("a-1").is_ok());
+        assert!(check_name("a/b").is_err());
+        assert!(check_name("..").is_err());
+        assert!(check_name("").is_err());
+    }
+    #[test]
+    fn the_own_namespace_is_a_netns_and_same_as_itself() {
+        assert!(is_netns("/proc/self/ns/net"));
+        assert!(!is_netns("/proc/self/ns/mnt") || !is_netns("/etc/hostname"));
+        assert!(!is_netns("/etc/hostname"));
+        assert!(same("/proc/self/ns/net", "/proc/thread-self/ns/net").unwrap());
+    }
+}

@@ -1,0 +1,199 @@
+//! The few libc calls std does not offer, declared by hand (glibc, x86_64/aarch64 Linux ABI), each wrapped
+//! in a function returning `io::Result` so the `unsafe` stays in this file.
+
+use std::ffi::CString;
+use std::io;
+use std::os::raw::{c_char, c_int, c_ulong, c_void};
+
+pub const AF_NETLINK: c_int = 16;
+pub const SOCK_RAW: c_int = 3;
+pub const SOCK_CLOEXEC: c_int = 0o2000000;
+pub const NETLINK_ROUTE: c_int = 0;
+pub const SOL_NETLINK: c_int = 270;
+pub const NETLINK_CAP_ACK: c_int = 10;
+pub const NETLINK_EXT_ACK: c_int = 11;
+pub const MSG_PEEK: c_int = 2;
+pub const MSG_TRUNC: c_int = 0x20;
+pub const CLONE_NEWNET: c_int = 0x4000_0000;
+pub const MS_BIND: c_ulong = 4096;
+pub const MS_REC: c_ulong = 16384;
+pub const MS_SHARED: c_ulong = 1 << 20;
+pub const MNT_DETACH: c_int = 2;
+pub const LOCK_SH: c_int = 1;
+pub const LOCK_EX: c_int = 2;
+pub const LOCK_NB: c_int = 4;
+pub const LOCK_UN: c_int = 8;
+/// ioctl on an nsfs file: which kind of namespace it is (linux/nsfs.h).
+const NS_GET_NSTYPE: c_ulong = 0xb703;
+
+pub const EINTR: i32 = 4;
+pub const EINVAL: i32 = 22;
+pub const EWOULDBLOCK: i32 = 11;
+pub const ENOTTY: i32 = 25;
+pub const EEXIST: i32 = 17;
+
+#[repr(C)]
+struct SockaddrNl {
+    nl_family: u16,
+    nl_pad: u16,
+    nl_pid: u32,
+    nl_groups: u32,
+}
+
+extern "C" {
+    fn socket(domain: c_int, ty: c_int, protocol: c_int) -> c_int;
+    fn bind(fd: c_int, addr: *const SockaddrNl, len: u32) -> c_int;
+    fn setsockopt(fd: c_int, level: c_int, name: c_int, value: *const c_void, len: u32) -> c_int;
+    fn send(fd: c_int, buf: *const c_void, len: usize, flags: c_int) -> isize;
+    fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize;
+    fn close(fd: c_int) -> c_int;
+    fn setns(fd: c_int, nstype: c_int) -> c_int;
+    fn unshare(flags: c_int) -> c_int;
+    fn mount(src: *const c_char, target: *const c_char, fstype: *const c_char, flags: c_ulong, data: *const c_void) -> c_int;
+    fn umount2(target: *const c_char, flags: c_int) -> c_int;
+    fn flock(fd: c_int, op: c_int) -> c_int;
+    fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
+    #[cfg(test)]
+    fn socketpair(domain: c_int, ty: c_int, protocol: c_int, fds: *mut c_int) -> c_int;
+}
+
+/// A connected AF_UNIX datagram pair: lets tests play the kernel's side of a netlink conversation.
+#[cfg(test)]
+pub fn datagram_pair() -> io::Result<(c_int, c_int)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds has room for the two descriptors socketpair writes.
+    check(unsafe { socketpair(1, 2 | SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    Ok((fds[0], fds[1]))
+}
+
+fn check(ret: c_int) -> io::Result<c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn cstr(text: &str) -> io::Result<CString> {
+    CString::new(text).map_err(|_| io::Error::from_raw_os_error(EINVAL))
+}
+
+/// A netlink route socket, bound to a kernel-chosen port id, asking for extended and capped acks.
+pub fn netlink_socket() -> io::Result<c_int> {
+    // SAFETY: plain syscalls on integers and a stack struct whose size we pass.
+    unsafe {
+        let fd = check(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))?;
+        let one: c_int = 1;
+        // Both are best effort: older kernels lack them and acks still work.
+        setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one as *const c_int as *const c_void, 4);
+        setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one as *const c_int as *const c_void, 4);
+        let addr = SockaddrNl { nl_family: AF_NETLINK as u16, nl_pad: 0, nl_pid: 0, nl_groups: 0 };
+        if bind(fd, &addr, std::mem::size_of::<SockaddrNl>() as u32) < 0 {
+            let err = io::Error::last_os_error();
+            close(fd);
+            return Err(err);
+        }
+        Ok(fd)
+    }
+}
+
+pub fn send_all(fd: c_int, buf: &[u8]) -> io::Result<()> {
+    loop {
+        // SAFETY: buf is a valid slice for its length.
+        let n = unsafe { send(fd, buf.as_ptr() as *const c_void, buf.len(), 0) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Receive one datagram into `buf`, growing it first if the next datagram is larger.
+pub fn recv_datagram(fd: c_int, buf: &mut Vec<u8>) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes; MSG_PEEK|MSG_TRUNC only reports the size.
+        let n = unsafe { recv(fd, buf.as_mut_ptr() as *mut c_void, 0, MSG_PEEK | MSG_TRUNC) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        if n as usize > buf.len() {
+            buf.resize(n as usize, 0);
+        }
+        // SAFETY: as above.
+        let n = unsafe { recv(fd, buf.as_mut_ptr() as *mut c_void, buf.len(), 0) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(n as usize);
+    }
+}
+
+pub fn close_fd(fd: c_int) {
+    // SAFETY: closing an fd the caller owns.
+    unsafe {
+        close(fd);
+    }
+}
+
+/// Switch the calling thread into the network namespace `fd` refers to.
+pub fn setns_net(fd: c_int) -> io::Result<()> {
+    // SAFETY: plain syscall.
+    check(unsafe { setns(fd, CLONE_NEWNET) }).map(|_| ())
+}
+
+/// Give the calling thread a new, empty network namespace.
+pub fn unshare_net() -> io::Result<()> {
+    // SAFETY: plain syscall.
+    check(unsafe { unshare(CLONE_NEWNET) }).map(|_| ())
+}
+
+/// The CLONE_NEW* type of the namespace an nsfs fd refers to (ENOTTY if it is not a namespace).
+pub fn ns_type(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: NS_GET_NSTYPE takes no argument and returns the type.
+    check(unsafe { ioctl(fd, NS_GET_NSTYPE) })
+}
+
+pub fn mount_call(src: Option<&str>, target: &str, fstype: Option<&str>, flags: c_ulong) -> io::Result<()> {
+    let src = src.map(cstr).transpose()?;
+    let target = cstr(target)?;
+    let fstype = fstype.map(cstr).transpose()?;
+    // SAFETY: all pointers are NUL-terminated strings alive for the call, or null.
+    check(unsafe {
+        mount(
+            src.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            target.as_ptr(),
+            fstype.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+            flags,
+            std::ptr::null(),
+        )
+    })
+    .map(|_| ())
+}
+
+pub fn umount_detach(target: &str) -> io::Result<()> {
+    let target = cstr(target)?;
+    // SAFETY: NUL-terminated string alive for the call.
+    check(unsafe { umount2(target.as_ptr(), MNT_DETACH) }).map(|_| ())
+}
+
+/// flock(2), retried on EINTR.
+pub fn flock_fd(fd: c_int, op: c_int) -> io::Result<()> {
+    loop {
+        // SAFETY: plain syscall on an integer fd.
+        match check(unsafe { flock(fd, op) }) {
+            Err(e) if e.raw_os_error() == Some(EINTR) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,16 @@
+// @cni/netlink: rtnetlink (links, addresses, routes, bridge ports/VLANs), network namespaces, sysctls and
+// flock, through the Rust N-API addon in ../native (loaded on first use).
+export { Netlink, ipOnly, ipText } from "./netlink";
+export { NetlinkError } from "./errors";
+export { addressToIp } from "./ipaddress";
+export { netns, flock, tryFlock, lockFile, NETNS_RUN_DIR } from "./netns";
+export {
+  createVethWithRandomPeer,
+  linkDelReturningAddresses,
+  randomVethName,
+  waitForIpv6Settled,
+  waitForOperstate,
+  type VethPair,
+  type VethWithRandomPeerOptions,
+} from "./helpers";
+export type * from "./types";

@@ -1,0 +1,232 @@
+// A handle on one network namespace's rtnetlink socket: one method per kernel request, all synchronous.
+import { native, type NativeAddon } from "./addon";
+import { call, NetlinkError } from "./errors";
+import type {
+  Address,
+  AddressOptions,
+  BridgeOptions,
+  BridgePortFlags,
+  BridgePortInfo,
+  IpValue,
+  Link,
+  LinkRef,
+  Route,
+  RouteFilter,
+  RouteSpec,
+  VethOptions,
+  Vlan,
+  VlanOptions,
+} from "./types";
+
+/** "10.0.0.1/24" from text or an ip-address value (checked by shape, so ip-address need not be loaded). */
+export function ipText(value: IpValue): string {
+  if (typeof value === "string") return value;
+  return `${value.correctForm()}/${value.subnetMask}`;
+}
+
+/** A single address ("10.0.0.1") from text or an ip-address value, for gateways, sources and peers. */
+export function ipOnly(value: IpValue): string {
+  return typeof value === "string" ? value : value.correctForm();
+}
+
+function routeSpec(spec: RouteSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...spec };
+  if (spec.dst !== undefined) out.dst = ipText(spec.dst);
+  if (spec.gateway !== undefined) out.gateway = ipOnly(spec.gateway);
+  if (spec.src !== undefined) out.src = ipOnly(spec.src);
+  return out;
+}
+
+export class Netlink {
+  /** The namespace path this handle was opened in; null for the caller's own namespace. */
+  readonly nsPath: string | null;
+  #fd: number | undefined;
+
+  private constructor(fd: number, nsPath: string | null) {
+    this.#fd = fd;
+    this.nsPath = nsPath;
+  }
+
+  /**
+   * A handle inside the namespace at `nsPath` (/var/run/netns/x, /proc/<pid>/ns/net). Its socket is
+   * opened once, inside that namespace, and reused. A missing path throws code 'ENOENT'; a path that is
+   * not a network namespace throws code 'ENOTNS' (errno EINVAL).
+   */
+  static at(nsPath: string): Netlink {
+    return new Netlink(
+      call(() => native().open(nsPath)),
+      nsPath,
+    );
+  }
+
+  /** A handle on the calling process's own network namespace. */
+  static current(): Netlink {
+    return new Netlink(
+      call(() => native().open(null)),
+      null,
+    );
+  }
+
+  /** Close the socket; further calls throw EBADF. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    call(() => native().close(fd));
+  }
+
+  /** A path naming this handle's namespace (for moving links here, comparing, ...). */
+  get path(): string {
+    // Opened by the calling thread, which is the thread current() ran on: JS is single-threaded here.
+    return this.nsPath ?? "/proc/thread-self/ns/net";
+  }
+
+  private run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
+    const fd = this.#fd;
+    if (fd === undefined) {
+      throw new NetlinkError(`${request}: netlink handle is closed`, { errno: 9, code: "EBADF", request });
+    }
+    return call(() => op(native(), fd));
+  }
+
+  // ---- links ----
+
+  /** One link by name or index; a missing link throws code 'ENODEV'. */
+  linkGet(link: LinkRef): Link {
+    return this.run("linkGet", (n, fd) => n.linkGet(fd, link)) as unknown as Link;
+  }
+  linkList(): Link[] {
+    return this.run("linkList", (n, fd) => n.linkList(fd)) as unknown as Link[];
+  }
+  /** Create a bridge (EEXIST if the name is taken). */
+  linkAddBridge(options: BridgeOptions): void {
+    this.run("linkAddBridge", (n, fd) => n.linkAddBridge(fd, options));
+  }
+  /** Create a veth pair; with `peerNetns` the peer is created directly inside that namespace. */
+  linkAddVeth(options: VethOptions): void {
+    this.run("linkAddVeth", (n, fd) => n.linkAddVeth(fd, options));
+  }
+  linkDel(link: LinkRef): void {
+    this.run("linkDel", (n, fd) => n.linkDel(fd, link));
+  }
+  linkSetUp(link: LinkRef): void {
+    this.run("linkSetUp", (n, fd) => n.linkSetUp(fd, link));
+  }
+  linkSetDown(link: LinkRef): void {
+    this.run("linkSetDown", (n, fd) => n.linkSetDown(fd, link));
+  }
+  linkSetMtu(link: LinkRef, mtu: number): void {
+    this.run("linkSetMtu", (n, fd) => n.linkSetMtu(fd, link, mtu));
+  }
+  linkSetMac(link: LinkRef, mac: string): void {
+    this.run("linkSetMac", (n, fd) => n.linkSetMac(fd, link, mac));
+  }
+  /** Enslave `link` to `master` (a bridge), by name or index. */
+  linkSetMaster(link: LinkRef, master: LinkRef): void {
+    this.run("linkSetMaster", (n, fd) => n.linkSetMaster(fd, link, master));
+  }
+  linkSetNoMaster(link: LinkRef): void {
+    this.run("linkSetNoMaster", (n, fd) => n.linkSetNoMaster(fd, link));
+  }
+  linkSetPromisc(link: LinkRef, on: boolean): void {
+    this.run("linkSetPromisc", (n, fd) => n.linkSetPromisc(fd, link, on));
+  }
+  /** Move `link` into another namespace (a path, or another handle's namespace). */
+  linkSetNetns(link: LinkRef, target: string | Netlink): void {
+    const nsPath = typeof target === "string" ? target : target.path;
+    this.run("linkSetNetns", (n, fd) => n.linkSetNetns(fd, link, nsPath));
+  }
+  /** Rename `link` (the kernel wants it down). */
+  linkSetName(link: LinkRef, name: string): void {
+    this.run("linkSetName", (n, fd) => n.linkSetName(fd, link, name));
+  }
+  linkSetTxQLen(link: LinkRef, txqlen: number): void {
+    this.run("linkSetTxQLen", (n, fd) => n.linkSetTxQLen(fd, link, txqlen));
+  }
+  linkSetAlias(link: LinkRef, alias: string): void {
+    this.run("linkSetAlias", (n, fd) => n.linkSetAlias(fd, link, alias));
+  }
+
+  // ---- bridge ports ----
+
+  /** Set bridge-port flags (AF_BRIDGE IFLA_PROTINFO); flags left undefined are unchanged. */
+  bridgePortSetFlags(link: LinkRef, flags: BridgePortFlags): void {
+    this.run("bridgePortSetFlags", (n, fd) => n.bridgePortSetFlags(fd, link, { ...flags }));
+  }
+  /** The port's flags; EINVAL when `link` is not a bridge port. */
+  bridgePortGet(link: LinkRef): BridgePortInfo {
+    return this.run("bridgePortGet", (n, fd) => n.bridgePortGet(fd, link)) as BridgePortInfo;
+  }
+  bridgeVlanAdd(link: LinkRef, vid: number, options: VlanOptions = {}): void {
+    this.run("bridgeVlanAdd", (n, fd) => n.bridgeVlanAdd(fd, link, vid, { ...options }));
+  }
+  bridgeVlanDel(link: LinkRef, vid: number, options: Pick<VlanOptions, "self"> = {}): void {
+    this.run("bridgeVlanDel", (n, fd) => n.bridgeVlanDel(fd, link, vid, { ...options }));
+  }
+  /** VLANs of every bridge port (and bridge), or of the link with this index. */
+  bridgeVlanList(linkIndex?: number): Vlan[] {
+    return this.run("bridgeVlanList", (n, fd) => n.bridgeVlanList(fd, linkIndex)) as unknown as Vlan[];
+  }
+
+  // ---- addresses ----
+
+  /** Add `address` ("10.0.0.2/24", or an ip-address value) to `link`; EEXIST if present. */
+  addrAdd(link: LinkRef, address: IpValue, options: AddressOptions = {}): void {
+    const spec = this.addrSpec(address, options);
+    this.run("addrAdd", (n, fd) => n.addrAdd(fd, link, spec));
+  }
+  /** Add or update `address` on `link`. */
+  addrReplace(link: LinkRef, address: IpValue, options: AddressOptions = {}): void {
+    const spec = this.addrSpec(address, options);
+    this.run("addrReplace", (n, fd) => n.addrReplace(fd, link, spec));
+  }
+  /** Remove `address` (with its prefix length) from `link`; EADDRNOTAVAIL if absent. */
+  addrDel(link: LinkRef, address: IpValue, options: Pick<AddressOptions, "prefixLength"> = {}): void {
+    const spec = this.addrSpec(address, options);
+    this.run("addrDel", (n, fd) => n.addrDel(fd, link, spec));
+  }
+  addrList(filter: { link?: LinkRef; family?: 4 | 6 } = {}): Address[] {
+    return this.run("addrList", (n, fd) => n.addrList(fd, { ...filter })) as unknown as Address[];
+  }
+  private addrSpec(address: IpValue, options: AddressOptions): Record<string, unknown> {
+    const spec: Record<string, unknown> = { ...options, address: ipText(address) };
+    if (options.peer !== undefined) spec.peer = ipOnly(options.peer);
+    return spec;
+  }
+
+  // ---- routes ----
+
+  /** Add a route; EEXIST if the same route exists. */
+  routeAdd(route: RouteSpec): void {
+    this.run("routeAdd", (n, fd) => n.routeAdd(fd, routeSpec(route)));
+  }
+  /** Add or replace the route to `dst` (same table, metric). */
+  routeReplace(route: RouteSpec): void {
+    this.run("routeReplace", (n, fd) => n.routeReplace(fd, routeSpec(route)));
+  }
+  /** Add a route next to existing ones to the same destination (IPv6: becomes an ECMP next hop). */
+  routeAppend(route: RouteSpec): void {
+    this.run("routeAppend", (n, fd) => n.routeAppend(fd, routeSpec(route)));
+  }
+  /** Delete the first route matching the given fields (any scope/protocol/type unless given); ESRCH if none. */
+  routeDel(route: RouteSpec): void {
+    this.run("routeDel", (n, fd) => n.routeDel(fd, routeSpec(route)));
+  }
+  /** Routes of the main table (or `table`, 0 = all), optionally only those matching dst/gateway/link. */
+  routeList(filter: RouteFilter = {}): Route[] {
+    const raw: Record<string, unknown> = { ...filter };
+    if (filter.dst !== undefined) raw.dst = ipText(filter.dst);
+    if (filter.gateway !== undefined) raw.gateway = ipOnly(filter.gateway);
+    return this.run("routeList", (n, fd) => n.routeList(fd, raw)) as unknown as Route[];
+  }
+
+  // ---- sysctls (inside this handle's namespace) ----
+
+  /** Read a sysctl ("net.ipv4.ip_forward" or "net/ipv4/conf/eth0.100/forwarding"), trailing newline removed. */
+  sysctlGet(key: string): string {
+    return call(() => native().sysctlGet(this.nsPath, key));
+  }
+  sysctlSet(key: string, value: string | number): void {
+    call(() => native().sysctlSet(this.nsPath, key, String(value)));
+  }
+}

@@ -1,0 +1,41 @@
+// Pure pieces of @cni/netlink (no kernel, no addon): value formatting, errors, name generation.
+import { describe, expect, test } from "vitest";
+import { Address4, Address6 } from "ip-address";
+import { ipOnly, ipText, NetlinkError, randomVethName } from "../src/index";
+
+describe("ipText", () => {
+  test("passes text through and writes ip-address values with their prefix", () => {
+    expect(ipText("10.0.0.1/24")).toBe("10.0.0.1/24");
+    expect(ipText(new Address4("10.0.0.1/24"))).toBe("10.0.0.1/24");
+    expect(ipText(new Address4("10.0.0.1"))).toBe("10.0.0.1/32");
+    expect(ipText(new Address6("fd00:0:0::1/64"))).toBe("fd00::1/64");
+  });
+  test("ipOnly drops the prefix of ip-address values", () => {
+    expect(ipOnly("10.0.0.1")).toBe("10.0.0.1");
+    expect(ipOnly(new Address4("10.0.0.1/24"))).toBe("10.0.0.1");
+    expect(ipOnly(new Address6("fd00::1"))).toBe("fd00::1");
+  });
+});
+
+describe("NetlinkError.from", () => {
+  test("keeps errno, code, request and subject of what the addon threw", () => {
+    const raw = Object.assign(new Error("linkGet eth9: No such device"), { errno: 19, code: "ENODEV", request: "linkGet", subject: "eth9" });
+    const error = NetlinkError.from(raw);
+    expect(error).toBeInstanceOf(NetlinkError);
+    expect(error).toMatchObject({ errno: 19, code: "ENODEV", request: "linkGet", subject: "eth9", message: "linkGet eth9: No such device" });
+    expect(NetlinkError.from(error)).toBe(error);
+  });
+  test("anything else becomes EUNKNOWN", () => {
+    expect(NetlinkError.from("boom")).toMatchObject({ code: "EUNKNOWN", errno: 0, message: "boom" });
+    expect(NetlinkError.from(new TypeError("bad")).code).toBe("EUNKNOWN");
+  });
+});
+
+describe("randomVethName", () => {
+  test("is veth + 8 hex digits and varies", () => {
+    const names = new Set(Array.from({ length: 50 }, () => randomVethName()));
+    for (const name of names) expect(name).toMatch(/^veth[0-9a-f]{8}$/);
+    expect(names.size).toBe(50);
+    expect(randomVethName("tap")).toMatch(/^tap[0-9a-f]{8}$/);
+  });
+});
