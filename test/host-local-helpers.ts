@@ -100,26 +100,13 @@ export function hostLocalAsync(binary: string, call: HostLocalCall): Promise<Plu
  */
 export function hostLocalWithReadOnlyDir(binary: string, readOnlyDir: string, call: HostLocalCall): PluginOutput {
   const script = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" "$1" && exec "$2"';
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-    CNI_COMMAND: call.command,
-    CNI_PATH: "/usr/lib/cni",
-    CNI_NETNS_OVERRIDE: "1",
-  };
-  const r = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c", script, "sh", readOnlyDir, binary], {
-    env,
-    input: typeof call.config === "string" ? call.config : JSON.stringify(call.config),
-    encoding: "utf8",
-    timeout: 20_000,
+  return runPlugin("unshare", {
+    command: call.command,
+    path: "/usr/lib/cni",
+    stdin: call.config,
+    env: { CNI_NETNS_OVERRIDE: "1" },
+    argv: ["-m", "--propagation", "private", "sh", "-c", script, "sh", readOnlyDir, binary],
   });
-  if (r.error) throw r.error;
-  const out: PluginOutput = { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  try {
-    out.json = JSON.parse(r.stdout);
-  } catch {
-    // not JSON
-  }
-  return out;
 }
 
 // ---- temp data dirs ----

@@ -1,5 +1,8 @@
 // Black-box tests of bin/loopback, run as a runtime runs it, against namespaces made here.
 // The same calls go to the Go reference loopback where the outputs must agree.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, isUp, type TestNetns } from "./lib/netns";
 import { goPlugin, ourPlugin, runPlugin, type PluginCall } from "./lib/plugin";
@@ -161,22 +164,28 @@ describe("loopback in a chain and with odd namespaces", () => {
     expect(isUp(host, "lo")).toBe(true);
   });
 
-  it("works on a node whose /tmp is mounted noexec (where Bun would unpack the addon)", () => {
-    // A private mount namespace, so the machine's own /tmp is untouched.
-    const script = [
-      "set -e",
-      "mount -t tmpfs -o noexec,nosuid,nodev tmpfs /tmp",
-      `exec ip netns exec ${host.name} "$0"`,
-    ].join("\n");
-    const r = runPlugin("unshare", {
-      ...call("ADD", "1.0.0"),
-      hostNetns: undefined,
-      argv: ["-m", "--propagation", "private", "sh", "-c", script, LOOPBACK],
-    });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.json.interfaces[0].name).toBe("lo");
-    expect(isUp(container, "lo")).toBe(true);
+  it("works on a node whose temp directory is mounted noexec (where Bun would unpack the addon)", () => {
+    // A noexec tmpfs as TMPDIR, in a private mount namespace: the machine's own mounts are untouched, and
+    // the repo (which may itself live under /tmp) stays visible.
+    const mountpoint = mkdtempSync(join(tmpdir(), "lbt-noexec-"));
+    try {
+      const script = [
+        "set -e",
+        'mount -t tmpfs -o noexec,nosuid,nodev tmpfs "$1"',
+        `TMPDIR="$1" exec ip netns exec ${host.name} "$2"`,
+      ].join("\n");
+      const r = runPlugin("unshare", {
+        ...call("ADD", "1.0.0"),
+        hostNetns: undefined,
+        argv: ["-m", "--propagation", "private", "sh", "-c", script, "sh", mountpoint, LOOPBACK],
+      });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.json.interfaces[0].name).toBe("lo");
+      expect(isUp(container, "lo")).toBe(true);
+    } finally {
+      rmSync(mountpoint, { recursive: true, force: true });
+    }
   });
 
   it("leaves lo's addresses alone", () => {

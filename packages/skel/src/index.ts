@@ -9,6 +9,7 @@ export { parseResult, formatResult, resultToVersion } from "./result";
 export { getKey, readKey, type JsonObject } from "./json";
 export { parseNetConf, validAttachments, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
 export { parseCniArgs } from "./cniargs";
+export { parseIP, formatIP, ipFamily, type IPBytes } from "./ip";
 export { validateContainerId, validateIfName } from "./env";
 export { definePlugin } from "./plugin";
 export {

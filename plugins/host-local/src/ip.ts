@@ -1,10 +1,7 @@
-// IP addresses as (family, bigint) values: parsed with `ip-address`, printed exactly as Go's
-// net.IP.String() prints them, because that text is the name of a lease file on disk.
-//
-// Evaluating ip-address costs a compiled plugin ~3 ms per process, more than all the IPAM work, and a
-// process is started per call. So canonical dotted quads (every IPv4 config) are read by a strict fast
-// path, and ip-address is loaded on first use for everything else: IPv6 and any unusual form.
-import type * as IpAddressModule from "ip-address";
+// IP addresses as (family, bigint) values for range arithmetic. Text goes through @cni/skel's parser and
+// printer, which read and print exactly as Go's net.ParseIP / net.IP.String() do: the printed text is the
+// name of a lease file on disk, shared with the Go plugin.
+import { formatIP as formatIPBytes, ipFamily, parseIP as parseIPBytes } from "@cni/skel";
 
 export type Family = 4 | 6;
 
@@ -20,8 +17,6 @@ export interface CIDR {
   readonly prefix: number;
 }
 
-const V4_MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96
-
 export function bitsOf(family: Family): number {
   return family === 4 ? 32 : 128;
 }
@@ -32,39 +27,12 @@ export function bitsOf(family: Family): number {
  */
 export function parseIP(text: string): IPAddr | undefined {
   if (text.length === 0 || /[\s/%]/.test(text)) return undefined;
-  const quad = parseCanonicalDottedQuad(text);
-  if (quad !== undefined) return { family: 4, value: quad };
-  try {
-    const { Address4, Address6 } = ipAddress();
-    if (!text.includes(":")) return { family: 4, value: new Address4(text).bigInt() };
-    const value = new Address6(text).bigInt();
-    if (value >> 32n === 0xffffn) return { family: 4, value: value - V4_MAPPED_PREFIX };
-    return { family: 6, value };
-  } catch {
-    return undefined;
-  }
-}
-
-const CANONICAL_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])";
-const CANONICAL_DOTTED_QUAD = new RegExp(`^${CANONICAL_OCTET}\\.${CANONICAL_OCTET}\\.${CANONICAL_OCTET}\\.${CANONICAL_OCTET}$`);
-
-/** "10.1.2.3" with no leading zeros: the value; any other text: undefined (ip-address decides). */
-function parseCanonicalDottedQuad(text: string): bigint | undefined {
-  const octets = CANONICAL_DOTTED_QUAD.exec(text);
-  if (octets === null) return undefined;
-  return BigInt(((Number(octets[1]) << 24) | (Number(octets[2]) << 16) | (Number(octets[3]) << 8) | Number(octets[4])) >>> 0);
-}
-
-let ipAddressLoaded: typeof IpAddressModule | undefined;
-
-/** ip-address, loaded on first use. Literal require for esbuild/bun; createRequire under vitest's ESM. */
-function ipAddress(): typeof IpAddressModule {
-  ipAddressLoaded ??= (
-    typeof require === "function"
-      ? require("ip-address")
-      : process.getBuiltinModule("node:module").createRequire(import.meta.url)("ip-address")
-  ) as typeof IpAddressModule;
-  return ipAddressLoaded;
+  const bytes = parseIPBytes(text);
+  if (bytes === undefined) return undefined;
+  const family = ipFamily(bytes);
+  let value = 0n;
+  for (const byte of family === 4 ? bytes.subarray(bytes.length - 4) : bytes) value = (value << 8n) | BigInt(byte);
+  return { family, value };
 }
 
 /** Parse "addr/prefix". */
@@ -87,40 +55,17 @@ export function parseIPMaybeCIDR(text: string): IPAddr | undefined {
 }
 
 export function formatIP(ip: IPAddr): string {
-  return ip.family === 4 ? formatV4(ip.value) : formatV6(ip.value);
+  const bytes = new Uint8Array(bitsOf(ip.family) / 8);
+  let rest = ip.value;
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return formatIPBytes(bytes);
 }
 
 export function formatCIDR(cidr: CIDR): string {
   return `${formatIP(cidr.ip)}/${cidr.prefix}`;
-}
-
-function formatV4(value: bigint): string {
-  const n = Number(value);
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-/** RFC 5952 like Go: the longest run (first on a tie) of two or more zero groups becomes "::". */
-function formatV6(value: bigint): string {
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((value >> BigInt(i * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(":");
-  if (bestLength < 2) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
 }
 
 export function sameIP(a: IPAddr, b: IPAddr): boolean {
