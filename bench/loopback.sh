@@ -18,10 +18,10 @@ trap cleanup EXIT
 ip netns add "$host"; ip netns add "$ctr"
 echo '{"cniVersion":"1.0.0","name":"bench-lo","type":"loopback"}' >"$work/conf.json"
 
-run() { # run VERB BINARY -> the command line hyperfine times
-  echo "ip netns exec $host env CNI_COMMAND=$1 CNI_CONTAINERID=bench CNI_NETNS=/var/run/netns/$ctr CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin $2"
+run() { # run VERB BINARY -> the command line hyperfine times (through its shell, whose start-up it subtracts)
+  echo "ip netns exec $host env CNI_COMMAND=$1 CNI_CONTAINERID=bench CNI_NETNS=/var/run/netns/$ctr CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin $2 <$work/conf.json"
 }
-hyperfine -N --warmup 10 --runs "$RUNS" --input "$work/conf.json" --export-json "$work/add.json" \
+hyperfine --warmup 10 --runs "$RUNS" --export-json "$work/add.json" \
   -n "go ADD" "$(run ADD "$GO")" -n "ours ADD" "$(run ADD "$OURS")" \
   -n "go DEL" "$(run DEL "$GO")" -n "ours DEL" "$(run DEL "$OURS")" \
   -n "ip netns exec (baseline)" "ip netns exec $host true" >/dev/null

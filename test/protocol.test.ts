@@ -24,6 +24,12 @@ describe("protocol through the executable", () => {
     expect(r.stdout).toBe(`${JSON.stringify({ cniVersion: "1.1.0", supportedVersions: ALL })}\n`);
   });
 
+  it("`loopback VERSION` typed in a shell prints the same", () => {
+    const r = runPlugin(LOOPBACK, { argv: ["VERSION"], timeoutMs: 5_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${JSON.stringify({ cniVersion: "1.1.0", supportedVersions: ALL })}\n`);
+  });
+
   it("no CNI_COMMAND prints the about text on stderr and exits 0", () => {
     const r = runPlugin(LOOPBACK, {});
     expect(r.code).toBe(0);

@@ -214,11 +214,23 @@ async function readProcessStdin(): Promise<Buffer> {
 
 function processIO(): PluginIO {
   return {
-    env: process.env,
+    env: withCommandFromArgs(process.env, process.argv.slice(2)),
     readStdin: readProcessStdin,
     writeStdout: (text) => writeAll(1, text),
     writeStderr: (text) => writeAll(2, text),
   };
+}
+
+/**
+ * `plugin VERSION` typed by a person works like CNI_COMMAND=VERSION. Only VERSION, and only when
+ * CNI_COMMAND is unset: a runtime always sets it, so what a runtime sees never changes.
+ */
+export function withCommandFromArgs(
+  env: Record<string, string | undefined>,
+  args: readonly string[],
+): Record<string, string | undefined> {
+  if ((env.CNI_COMMAND ?? "") !== "" || args[0] !== "VERSION") return env;
+  return { ...env, CNI_COMMAND: "VERSION" };
 }
 
 /** A stray exception outside the dispatch (a forgotten promise) logs one line, not a trace, and fails the call. */

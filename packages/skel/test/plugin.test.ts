@@ -452,3 +452,17 @@ describe("own network namespace (code 8)", () => {
     expect(missing.code).toBe(0);
   });
 });
+
+describe("`plugin VERSION` from a shell", () => {
+  it("takes VERSION from the first argument when CNI_COMMAND is unset", async () => {
+    const { withCommandFromArgs } = await import("../src/plugin");
+    expect(withCommandFromArgs({ PATH: "/bin" }, ["VERSION"]).CNI_COMMAND).toBe("VERSION");
+    expect(withCommandFromArgs({ CNI_COMMAND: "" }, ["VERSION"]).CNI_COMMAND).toBe("VERSION");
+  });
+  it("never overrides CNI_COMMAND, and takes nothing else from arguments", async () => {
+    const { withCommandFromArgs } = await import("../src/plugin");
+    expect(withCommandFromArgs({ CNI_COMMAND: "ADD" }, ["VERSION"]).CNI_COMMAND).toBe("ADD");
+    expect(withCommandFromArgs({}, ["ADD"]).CNI_COMMAND).toBeUndefined();
+    expect(withCommandFromArgs({}, []).CNI_COMMAND).toBeUndefined();
+  });
+});
