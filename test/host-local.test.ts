@@ -32,6 +32,9 @@ const ours = IMPL === "ours";
 const itOurs = it.skipIf(!ours);
 /** Config validation errors: code 7 for ours; Go wraps them as 999. */
 const CONFIG_ERROR_CODE = ours ? 7 : 999;
+/** Allocation failures: plugin-specific codes for ours (exhausted 100, duplicate 101, requested 102); Go: 999. */
+const EXHAUSTED_CODE = ours ? 100 : 999;
+const DUPLICATE_CODE = ours ? 101 : 999;
 
 const run = (call: HostLocalCall) => hostLocal(hostLocalBinary(), call);
 function add(config: unknown, containerId = "hlb-c1", ifName = "eth0", args?: string) {
@@ -161,6 +164,7 @@ describe("config: range sets", () => {
     expect(add(conf, "a").json.ips).toEqual([{ address: "10.1.2.100/24", gateway: "10.1.2.254" }]);
     expect(add(conf, "b").json.ips).toEqual([{ address: "10.1.2.101/24", gateway: "10.1.2.254" }]);
     const err = cniError(add(conf, "c"));
+    expect(err.code).toBe(EXHAUSTED_CODE);
     expect(err.msg).toMatch(/no IP addresses available in range set/);
     expect(err.msg).toMatch(/10\.1\.2\.100-10\.1\.2\.101/);
   });
@@ -422,6 +426,7 @@ describe("ADD / DEL / CHECK by attachment", () => {
     const dataDir = makeTempDir();
     expectOk(add(conf(dataDir), "a", "eth0"));
     const err = cniError(add(conf(dataDir), "a", "eth0"));
+    expect(err.code).toBe(DUPLICATE_CODE);
     expect(err.msg).toMatch(/10\.1\.2\.2 has been allocated to a, duplicate allocation is not allowed/);
     expect(resultAddresses(add(conf(dataDir), "a", "eth1"))).toEqual(["10.1.2.3"]);
     expect(resultAddresses(add(conf(dataDir), "b", "eth0"))).toEqual(["10.1.2.4"]);

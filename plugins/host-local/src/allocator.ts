@@ -21,7 +21,28 @@ export interface LeaseBook {
 }
 
 /** Allocation failed; the message is the Go plugin's. */
-export class AllocationError extends Error {}
+/**
+ * Why an allocation failed. The spec leaves these to the plugin (codes 100+); the Go plugin reports all
+ * of them as 999 "internal error", which tells a runtime or a person nothing about what to do.
+ */
+export const AllocationFailure = {
+  /** every address of a range set is leased */
+  Exhausted: 100,
+  /** this (container, ifname) already holds an address in the range set: ADD is not idempotent */
+  DuplicateAttachment: 101,
+  /** a requested address is outside the set, the gateway, the network/broadcast address, or taken */
+  RequestedUnavailable: 102,
+} as const;
+export type AllocationFailureCode = (typeof AllocationFailure)[keyof typeof AllocationFailure];
+
+export class AllocationError extends Error {
+  constructor(
+    readonly code: AllocationFailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface Allocation {
   ip: IPAddr;
@@ -50,6 +71,7 @@ export function allocate(
   for (const leased of book.addressesOf(containerId, ifName)) {
     if (rangeFor(set, leased)) {
       throw new AllocationError(
+        AllocationFailure.DuplicateAttachment,
         `${formatIP(leased)} has been allocated to ${containerId.trim()}, duplicate allocation is not allowed`,
       );
     }
@@ -57,7 +79,7 @@ export function allocate(
   for (const candidate of candidates(set, book.lastReserved(setIndex), book)) {
     if (book.reserve(candidate.ip, containerId, ifName, setIndex)) return candidate;
   }
-  throw new AllocationError(`no IP addresses available in range set: ${rangeSetToString(set)}`);
+  throw new AllocationError(AllocationFailure.Exhausted, `no IP addresses available in range set: ${rangeSetToString(set)}`);
 }
 
 function reserveRequested(
@@ -70,13 +92,13 @@ function reserveRequested(
 ): Allocation {
   const range = rangeFor(set, ip);
   const text = formatIP(ip);
-  if (!range) throw new AllocationError(`${text} not in range set ${rangeSetToString(set)}`);
+  if (!range) throw new AllocationError(AllocationFailure.RequestedUnavailable, `${text} not in range set ${rangeSetToString(set)}`);
   if (isReservedAddress(range, ip)) {
     const what = ip.value === range.gateway.value ? "subnet's gateway" : "not usable (network or broadcast address)";
-    throw new AllocationError(`requested ip ${text} is ${what}`);
+    throw new AllocationError(AllocationFailure.RequestedUnavailable, `requested ip ${text} is ${what}`);
   }
   if (!book.reserve(ip, containerId, ifName, setIndex)) {
-    throw new AllocationError(`requested IP address ${text} is not available in range set ${rangeSetToString(set)}`);
+    throw new AllocationError(AllocationFailure.RequestedUnavailable, `requested IP address ${text} is not available in range set ${rangeSetToString(set)}`);
   }
   return { ip, range };
 }

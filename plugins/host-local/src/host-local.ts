@@ -9,7 +9,7 @@ import {
   definePlugin,
   validAttachments,
 } from "@cni/skel";
-import { AllocationError, type Allocation, allocate, hasFreeAddress, toIPConfig } from "./allocator";
+import { AllocationError, AllocationFailure, type Allocation, allocate, hasFreeAddress, toIPConfig } from "./allocator";
 import { type IpamConfig, loadIpamConfig } from "./config";
 import { parseResolvConf } from "./dns";
 import { type IPAddr, formatIP } from "./ip";
@@ -101,7 +101,7 @@ function allocateEverySet(conf: IpamConfig, store: DiskStore, containerId: strin
     });
     if (unclaimed.length > 0) {
       throw new CniError(
-        ErrorCode.Internal,
+        AllocationFailure.RequestedUnavailable,
         `failed to allocate all requested IPs: ${unclaimed.map(formatIP).join(" ")}`,
       );
     }
@@ -120,7 +120,7 @@ function claimRequested(set: RangeSet, unclaimed: IPAddr[]): IPAddr | undefined 
 
 function withPrefix(prefix: string, err: unknown): CniError {
   if (err instanceof CniError) return new CniError(err.code, prefix + err.message, err.details);
-  if (err instanceof AllocationError) return new CniError(ErrorCode.Internal, prefix + err.message);
+  if (err instanceof AllocationError) return new CniError(err.code, prefix + err.message);
   throw err;
 }
 

@@ -93,7 +93,7 @@ describe("ADD / DEL / CHECK", () => {
     expect((await run({ command: "ADD", config: conf, containerId: "a" })).code).toBe(0);
     const second = await run({ command: "ADD", config: conf, containerId: "b" });
     expect(second.out).toMatchObject({
-      code: 999,
+      code: 100,
       msg: "failed to allocate for range 1: no IP addresses available in range set: 10.3.0.1-10.3.0.2",
     });
     expect(files().filter((f) => f.startsWith("10."))).toEqual(["10.1.2.2", "10.3.0.2"]);
@@ -109,11 +109,11 @@ describe("ADD / DEL / CHECK", () => {
 
     const two = config({ subnet: "10.1.2.0/24" }, { runtimeConfig: { ips: ["10.1.2.77", "10.1.2.78"] } });
     const res = await run({ command: "ADD", config: two, containerId: "c2" });
-    expect(res.out).toMatchObject({ code: 999, msg: "failed to allocate all requested IPs: 10.1.2.78" });
+    expect(res.out).toMatchObject({ code: 102, msg: "failed to allocate all requested IPs: 10.1.2.78" });
     expect(files().filter((f) => f.startsWith("10."))).toEqual(["10.1.2.88"]);
 
     const gw = await run({ command: "ADD", config: config({ subnet: "10.1.2.0/24" }), containerId: "c3", args: "IP=10.1.2.1" });
-    expect(gw.out.msg).toBe("failed to allocate for range 0: requested ip 10.1.2.1 is subnet's gateway");
+    expect(gw.out).toMatchObject({ code: 102, msg: "failed to allocate for range 0: requested ip 10.1.2.1 is subnet's gateway" });
   });
 
   it("config errors are code 7 with the reference message", async () => {
