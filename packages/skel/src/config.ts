@@ -2,7 +2,7 @@
 // (protocol.md §3), and the GC input list of valid attachments.
 import { CniError, ErrorCode } from "./errors";
 import { getKey, isJsonObject, readKey, wrongType, type JsonObject } from "./json";
-import { decodeResultAt } from "./result";
+import { decodeResultAt, readDNSFields } from "./result";
 import type { Attachment, DNS, NetConf } from "./types";
 import { DEFAULT_CONFIG_VERSION } from "./versions";
 
@@ -71,17 +71,7 @@ export function parseNetConf(raw: JsonObject, options: NetConfOptions = {}): Net
  * plugin's `dns` override is "set" when any field is present (bridge/ptp semantics).
  */
 function parseDNS(obj: JsonObject | undefined, where: string): DNS | undefined {
-  if (obj === undefined) return undefined;
-  const dns: DNS = {};
-  const nameservers = readKey.stringArray(obj, "nameservers", where);
-  const domain = readKey.string(obj, "domain", where);
-  const search = readKey.stringArray(obj, "search", where);
-  const options = readKey.stringArray(obj, "options", where);
-  if (nameservers !== undefined) dns.nameservers = nameservers;
-  if (domain !== undefined) dns.domain = domain;
-  if (search !== undefined) dns.search = search;
-  if (options !== undefined) dns.options = options;
-  return dns;
+  return obj === undefined ? undefined : readDNSFields(obj, where);
 }
 
 export const VALID_ATTACHMENTS_KEY = "cni.dev/valid-attachments";

@@ -100,17 +100,29 @@ function decodeRoute(obj: JsonObject, where: string): Route {
   return route;
 }
 
-function decodeDNS(obj: JsonObject | undefined, where: string): DNS | undefined {
-  if (obj === undefined) return undefined;
+/** The DNS fields present in `obj`, as given: an empty list or string still counts as present. */
+export function readDNSFields(obj: JsonObject, where: string): DNS {
   const dns: DNS = {};
   const nameservers = readKey.stringArray(obj, "nameservers", where);
   const domain = readKey.string(obj, "domain", where);
   const search = readKey.stringArray(obj, "search", where);
   const options = readKey.stringArray(obj, "options", where);
-  if (nameservers?.length) dns.nameservers = [...nameservers];
-  if (domain) dns.domain = domain;
-  if (search?.length) dns.search = [...search];
-  if (options?.length) dns.options = [...options];
+  if (nameservers !== undefined) dns.nameservers = nameservers;
+  if (domain !== undefined) dns.domain = domain;
+  if (search !== undefined) dns.search = search;
+  if (options !== undefined) dns.options = options;
+  return dns;
+}
+
+/** A result's `dns`: empty fields dropped, and no `dns` at all when nothing is left (as Go prints it). */
+function decodeDNS(obj: JsonObject | undefined, where: string): DNS | undefined {
+  if (obj === undefined) return undefined;
+  const given = readDNSFields(obj, where);
+  const dns: DNS = {};
+  if (given.nameservers?.length) dns.nameservers = [...given.nameservers];
+  if (given.domain) dns.domain = given.domain;
+  if (given.search?.length) dns.search = [...given.search];
+  if (given.options?.length) dns.options = [...given.options];
   return isEmptyDNS(dns) ? undefined : dns;
 }
 
