@@ -133,6 +133,15 @@ describe("loopback in a chain and with odd namespaces", () => {
     expect(isUp(container, "lo")).toBe(true);
   });
 
+  it("reports only 127.0.0.1 when IPv6 is disabled in the container, as the reference does", () => {
+    inNetns(container, "sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1", "net.ipv6.conf.lo.disable_ipv6=1"]);
+    const ours = runPlugin(LOOPBACK, call("ADD", "1.0.0"));
+    expect(ours.code).toBe(0);
+    expect(ours.json.ips).toEqual([{ interface: 0, address: "127.0.0.1/8" }]);
+    const go = runPlugin(goPlugin("loopback"), call("ADD", "1.0.0")); // Debian's 1.1.1 speaks up to 1.0.0
+    expect(go.json.ips).toEqual(ours.json.ips);
+  });
+
   it("refuses a lo that holds a non-loopback address", () => {
     inNetns(container, "ip", ["addr", "add", "10.9.9.9/32", "dev", "lo"]);
     const r = runPlugin(LOOPBACK, call("ADD", "1.0.0"));
