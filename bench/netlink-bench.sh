@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # @cni/netlink benchmarks (issue #3). Needs root, hyperfine, and packages/netlink/rtnetlink.node (./build.sh).
 #  1. start-up: a bun-compiled executable that does nothing vs one that loads the addon, opens a handle and
-#     gets one link (both built exactly as build.sh builds plugins: esbuild cjs bundle + bun --compile).
+#     gets one link (esbuild cjs bundle + bun --compile, plain and with build.sh's flags).
 #  2. a veth pair created, moved, addressed, brought up, routed and deleted: through the API (in-process
 #     timing, and as a whole executable) vs the same 8 steps as `ip` commands minus 8 `ip -n ns -V` runs
 #     (process start + namespace switch).
@@ -27,9 +27,10 @@ for name in noop handle steps; do
     --external:'*.node' --log-level=error --outfile="$WORK/build/$name/main.cjs"
   node_modules/.bin/bun build --compile "$WORK/build/$name/main.cjs" --outfile "$WORK/bin/$name" >/dev/null
 done
-# the same two start-up executables with JavaScriptCore bytecode compiled in (not what build.sh does today)
+# the same two start-up executables compiled with build.sh's flags (JavaScriptCore bytecode, no autoloading)
 for name in noop handle; do
-  node_modules/.bin/bun build --compile --bytecode "$WORK/build/$name/main.cjs" --outfile "$WORK/bin/$name-bytecode" >/dev/null
+  node_modules/.bin/bun build --compile --bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+    "$WORK/build/$name/main.cjs" --outfile "$WORK/bin/$name-bytecode" >/dev/null
 done
 ip netns add "$A"
 ip netns add "$B"
@@ -48,7 +49,7 @@ const rounds = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f, "u
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const ms = (round, name) => round.find((r) => r.command === name).median * 1000;
 const out = {};
-for (const [label, base, withAddon] of [["build.sh", "noop", "addon+handle+linkGet"], ["bytecode", "noop-bytecode", "addon+handle+linkGet-bytecode"]]) {
+for (const [label, base, withAddon] of [["plain", "noop", "addon+handle+linkGet"], ["build.sh", "noop-bytecode", "addon+handle+linkGet-bytecode"]]) {
   const diffs = rounds.map((r) => ms(r, withAddon) - ms(r, base));
   out[label] = { noopMedianMs: median(rounds.map((r) => ms(r, base))), addonMedianMs: median(rounds.map((r) => ms(r, withAddon))), costMs: median(diffs), perRoundCostMs: diffs };
 }
@@ -72,8 +73,8 @@ const s = JSON.parse(require("fs").readFileSync("bench/results/netlink-startup.j
 const m = (n) => r.find((x) => x.command === n).median * 1000;
 const inproc = JSON.parse(require("fs").readFileSync("bench/results/netlink-steps-inprocess.json", "utf8"));
 console.log("\nsummary (medians, ms)");
-console.log(`  start-up cost of addon + handle + linkGet: ${s["build.sh"].costMs.toFixed(3)} (noop ${s["build.sh"].noopMedianMs.toFixed(3)})`);
-console.log(`  the same, both compiled with --bytecode:   ${s.bytecode.costMs.toFixed(3)} (noop ${s.bytecode.noopMedianMs.toFixed(3)})`);
+console.log(`  start-up cost of addon + handle + linkGet, as build.sh compiles: ${s["build.sh"].costMs.toFixed(3)} (noop ${s["build.sh"].noopMedianMs.toFixed(3)})`);
+console.log(`  the same, plain bun --compile:                               ${s.plain.costMs.toFixed(3)} (noop ${s.plain.noopMedianMs.toFixed(3)})`);
 console.log(`  veth steps via API, in-process:             ${inproc.withDeleteMedianMs.toFixed(3)} (set-up only ${inproc.setUpMedianMs.toFixed(3)})`);
 console.log(`  veth steps via API executable minus noop:   ${(m("api") - m("noop")).toFixed(3)}`);
 console.log(`  veth steps via ip minus ip start-ups:       ${(m("ip-commands") - m("ip-startups")).toFixed(3)}`);
