@@ -1,30 +1,22 @@
 // The allocator over a real store in a temporary directory: the Go allocator_test scenarios.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allocate, hasFreeAddress } from "../src/allocator";
 import { formatIP, parseIP } from "../src/ip";
 import { type RawRange, type RangeSet, canonicalizeRangeSet } from "../src/range";
-import type { DiskStore } from "../src/store";
-import { NETWORK, openTestStore, tempDataDir } from "./tmp-store";
+import { NETWORK, useTempStore } from "./tmp-store";
 
-let dataDir: string;
-let cleanup: () => void;
-let store: DiskStore;
-beforeEach(() => {
-  ({ dataDir, cleanup } = tempDataDir());
-  store = openTestStore(dataDir);
-});
-afterEach(() => cleanup());
+const temp = useTempStore();
 
-const netFile = (name: string) => join(dataDir, NETWORK, name);
+const netFile = (name: string) => join(temp.dataDir, NETWORK, name);
 const lease = (ip: string, owner = "other\r\neth0") => writeFileSync(netFile(ip), owner);
 const setLast = (ip: string, setIndex = 0) => writeFileSync(netFile(`last_reserved_ip.${setIndex}`), ip);
 const set = (...ranges: RawRange[]): RangeSet => canonicalizeRangeSet(ranges);
 
 function next(s: RangeSet, id = "c1", requested?: string): string {
   const req = requested === undefined ? undefined : parseIP(requested);
-  return store.withLock(() => formatIP(allocate(s, 0, store, id, "eth0", req).ip));
+  return temp.store.withLock(() => formatIP(allocate(s, 0, temp.store, id, "eth0", req).ip));
 }
 
 describe("round robin (Go allocator_test table)", () => {
@@ -50,7 +42,7 @@ describe("round robin (Go allocator_test table)", () => {
     const s = set({ subnet: "192.168.1.0/30" }, { subnet: "192.168.2.0/30" });
     setLast("192.168.1.2");
     expect(next(s, "a")).toBe("192.168.2.2");
-    store.withLock(() => store.releaseAttachment("a", "eth0"));
+    temp.store.withLock(() => temp.store.releaseAttachment("a", "eth0"));
     expect(next(s, "b")).toBe("192.168.1.2");
   });
 
@@ -66,7 +58,7 @@ describe("round robin (Go allocator_test table)", () => {
       "192.168.1.2", "192.168.1.3", "192.168.1.4", "192.168.1.5", "192.168.1.6",
     ]);
     expect(() => next(s, "f")).toThrow(/^no IP addresses available in range set: 192.168.1.1-192.168.1.6$/);
-    expect(store.withLock(() => hasFreeAddress(s, store, 0))).toBe(false);
+    expect(temp.store.withLock(() => hasFreeAddress(s, temp.store, 0))).toBe(false);
   });
 
   it("network and broadcast are skipped even when an explicit range includes them; so is the gateway", () => {
@@ -81,7 +73,7 @@ describe("round robin (Go allocator_test table)", () => {
   it("allocate, release, allocate gives the next address, not the same one", () => {
     const s = slash29();
     expect(next(s, "a")).toBe("192.168.1.2");
-    store.withLock(() => store.releaseAttachment("a", "eth0"));
+    temp.store.withLock(() => temp.store.releaseAttachment("a", "eth0"));
     expect(next(s, "a")).toBe("192.168.1.3");
   });
 });

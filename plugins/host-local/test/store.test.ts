@@ -2,33 +2,26 @@
 // files change behind its back (the Go plugin writing or deleting leases directly).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allocate } from "../src/allocator";
 import { staleLeases } from "../src/gc";
 import { formatIP, parseIP } from "../src/ip";
 import { canonicalizeRangeSet } from "../src/range";
-import { type DiskStore, INDEX_DIR_NAME } from "../src/store";
-import { NETWORK, openTestStore, tempDataDir } from "./tmp-store";
+import { INDEX_DIR_NAME } from "../src/store";
+import { NETWORK, openTestStore, useTempStore } from "./tmp-store";
 
-let dataDir: string;
-let cleanup: () => void;
-let store: DiskStore;
-beforeEach(() => {
-  ({ dataDir, cleanup } = tempDataDir());
-  store = openTestStore(dataDir);
-});
-afterEach(() => cleanup());
+const temp = useTempStore();
 
-const netDir = () => join(dataDir, NETWORK);
+const netDir = () => join(temp.dataDir, NETWORK);
 const netFile = (name: string) => join(netDir(), name);
 const v4 = canonicalizeRangeSet([{ subnet: "10.1.2.0/24" }]);
 const v6 = canonicalizeRangeSet([{ subnet: "fd00::/64" }]);
 
 function add(id: string, ifName = "eth0", set = v4, setIndex = 0): string {
-  return store.withLock(() => formatIP(allocate(set, setIndex, store, id, ifName).ip));
+  return temp.store.withLock(() => formatIP(allocate(set, setIndex, temp.store, id, ifName).ip));
 }
-const del = (id: string, ifName = "eth0") => store.withLock(() => store.releaseAttachment(id, ifName));
-const has = (id: string, ifName = "eth0") => store.withLock(() => store.hasLease(id, ifName));
+const del = (id: string, ifName = "eth0") => temp.store.withLock(() => temp.store.releaseAttachment(id, ifName));
+const has = (id: string, ifName = "eth0") => temp.store.withLock(() => temp.store.hasLease(id, ifName));
 const leaseNames = () => readdirSync(netDir()).filter((n) => parseIP(n)).sort();
 
 describe("Go's file format", () => {
@@ -46,7 +39,7 @@ describe("Go's file format", () => {
   it("the index lives outside the network directory", () => {
     add("dummy");
     expect(readdirSync(netDir()).sort()).toEqual(["10.1.2.2", "last_reserved_ip.0"]);
-    expect(existsSync(join(dataDir, INDEX_DIR_NAME, NETWORK, "state"))).toBe(true);
+    expect(existsSync(join(temp.dataDir, INDEX_DIR_NAME, NETWORK, "state"))).toBe(true);
   });
 
   it("trims whitespace around the container id, like Go", () => {
@@ -58,7 +51,7 @@ describe("Go's file format", () => {
   });
 
   it("rejects network names that could leave the data directory", () => {
-    for (const name of ["..", "../x", "a/b", ".hidden", ""]) expect(() => openTestStore(dataDir, name)).toThrow(/network name/);
+    for (const name of ["..", "../x", "a/b", ".hidden", ""]) expect(() => openTestStore(temp.dataDir, name)).toThrow(/network name/);
   });
 });
 
@@ -126,10 +119,10 @@ describe("the index follows changes made behind its back", () => {
   it("a deleted or damaged index is rebuilt", () => {
     add("c1");
     add("c2");
-    rmSync(join(dataDir, INDEX_DIR_NAME), { recursive: true });
+    rmSync(join(temp.dataDir, INDEX_DIR_NAME), { recursive: true });
     expect(has("c2")).toBe(true);
-    for (const f of readdirSync(join(dataDir, INDEX_DIR_NAME, NETWORK))) {
-      writeFileSync(join(dataDir, INDEX_DIR_NAME, NETWORK, f), "{garbage");
+    for (const f of readdirSync(join(temp.dataDir, INDEX_DIR_NAME, NETWORK))) {
+      writeFileSync(join(temp.dataDir, INDEX_DIR_NAME, NETWORK, f), "{garbage");
     }
     // the state file is garbage too: rebuilt from the leases
     expect(del("c1")).toEqual(["10.1.2.2"]);
@@ -166,13 +159,13 @@ describe("damage", () => {
 
   it("a missing network directory is recreated when the store is opened", () => {
     rmSync(netDir(), { recursive: true });
-    store = openTestStore(dataDir);
+    temp.reopen();
     expect(add("c1")).toBe("10.1.2.2");
   });
 
   it("a data directory that cannot be created is an I/O error naming it", () => {
-    writeFileSync(join(dataDir, "file"), "");
-    expect(() => openTestStore(join(dataDir, "file"))).toThrow(/cannot create data directory .*file\/hli-net/);
+    writeFileSync(join(temp.dataDir, "file"), "");
+    expect(() => openTestStore(join(temp.dataDir, "file"))).toThrow(/cannot create data directory .*file\/hli-net/);
   });
 });
 
@@ -197,7 +190,7 @@ describe("GC", () => {
     add("gone");
     writeFileSync(netFile("lock"), "");
     writeFileSync(netFile("10.1.2.99"), "");
-    store.withLock(() => store.removeLeases(staleLeases(store.listLeases(), [{ containerID: "keep", ifname: "eth0" }])));
+    temp.store.withLock(() => temp.store.removeLeases(staleLeases(temp.store.listLeases(), [{ containerID: "keep", ifname: "eth0" }])));
     expect(readdirSync(netDir()).sort()).toEqual(["10.1.2.2", "last_reserved_ip.0", "lock"]);
     expect(has("gone")).toBe(false);
     expect(has("keep")).toBe(true);

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "vitest";
 import { DiskStore } from "../src/store";
 
 export const NETWORK = "hli-net";
@@ -14,4 +15,26 @@ export function tempDataDir(): { dataDir: string; cleanup(): void } {
 
 export function openTestStore(dataDir: string, network = NETWORK): DiskStore {
   return DiskStore.open(dataDir, network, () => ({ release() {} }));
+}
+
+/** A fresh data directory and store for every test of the calling file, removed after each. */
+export function useTempStore(): { readonly dataDir: string; readonly store: DiskStore; reopen(): void } {
+  let current: { dataDir: string; cleanup(): void; store: DiskStore } | undefined;
+  beforeEach(() => {
+    const dir = tempDataDir();
+    current = { ...dir, store: openTestStore(dir.dataDir) };
+  });
+  afterEach(() => current?.cleanup());
+  return {
+    get dataDir() {
+      return current!.dataDir;
+    },
+    get store() {
+      return current!.store;
+    },
+    /** A new store over the same directory, as the next plugin process would open it. */
+    reopen() {
+      current!.store = openTestStore(current!.dataDir);
+    },
+  };
 }
