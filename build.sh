@@ -43,8 +43,8 @@ ensure_pnpm() {
 
 # --- rust toolchain --------------------------------------------------------------------------
 ensure_cargo() {
-  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
-    export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "${HOME:-/root}/.cargo/bin/cargo" ]; then
+    export PATH="${HOME:-/root}/.cargo/bin:$PATH"
   fi
   command -v cargo >/dev/null 2>&1 || { echo "build.sh: cargo not found" >&2; return 1; }
 }
