@@ -46,13 +46,14 @@ export function tryFlock(fd: number, mode: "exclusive" | "shared"): boolean {
 }
 
 /**
- * Open (creating if needed, mode 0600) and flock the file at `path`; returns the fd — closing it releases
- * the lock. Host-local's `<dataDir>/<network>/lock` is taken this way, compatible with the Go plugin.
+ * Open (creating if needed with `fileMode`, default 0600) and flock the file at `path`; returns the fd —
+ * closing it releases the lock. Host-local's `<dataDir>/<network>/lock` is taken this way (mode 0750, as
+ * the Go plugin's go-filemutex creates it), so the two implementations exclude each other.
  */
-export function lockFile(path: string, mode: "exclusive" | "shared" = "exclusive"): number {
+export function lockFile(path: string, mode: "exclusive" | "shared" = "exclusive", fileMode = 0o600): number {
   // node:fs fetched on use, not imported: the import alone costs a compiled executable ~3 ms at start-up.
   const fs = process.getBuiltinModule("node:fs");
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o600);
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_CREAT, fileMode);
   try {
     flock(fd, mode);
     return fd;

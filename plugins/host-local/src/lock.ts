@@ -1,24 +1,21 @@
 // The network directory's lock: `<dir>/lock`, an empty file taken with flock(LOCK_EX), the same lock
 // the Go plugin takes (go-filemutex opens it O_CREAT|O_RDONLY, mode 0750), so the two never interleave.
-import { closeSync, constants as fsConstants, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { join } from "node:path";
-import { flock } from "@cni/netlink";
+import { lockFile } from "@cni/netlink";
 import { CniError, ErrorCode } from "@cni/skel";
 import type { DirLock } from "./store";
+
+const GO_FILEMUTEX_MODE = 0o750;
 
 export function lockNetworkDir(dir: string): DirLock {
   const path = join(dir, "lock");
   let fd: number;
   try {
-    fd = openSync(path, fsConstants.O_CREAT | fsConstants.O_RDONLY, 0o750);
+    fd = lockFile(path, "exclusive", GO_FILEMUTEX_MODE);
   } catch (err) {
-    throw new CniError(ErrorCode.IOFailure, `cannot open lock ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
-  try {
-    flock(fd, "exclusive");
-  } catch (err) {
-    closeSync(fd);
-    throw new CniError(ErrorCode.IOFailure, `cannot lock ${path}: ${(err as Error).message}`);
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CniError(ErrorCode.IOFailure, `cannot lock ${path}: ${reason}`);
   }
   return {
     release(): void {

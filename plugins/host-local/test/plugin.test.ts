@@ -4,7 +4,14 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync } from "
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-vi.mock("@cni/netlink", () => ({ flock: () => undefined, tryFlock: () => true }));
+// One process, one operation at a time: the lock file is opened as the real lockFile opens it, without flock
+// (real flock across processes is exercised by the black-box concurrency tests).
+vi.mock("@cni/netlink", async () => {
+  const { constants, openSync } = await import("node:fs");
+  return {
+    lockFile: (path: string, _mode: string, fileMode = 0o600) => openSync(path, constants.O_RDONLY | constants.O_CREAT, fileMode),
+  };
+});
 const { plugin } = await import("../src/host-local");
 
 let dataDir: string;
