@@ -7,7 +7,7 @@ export { CniError, ErrorCode, isCniError, toCniError, formatError } from "./erro
 export type { Interface, IPConfig, Route, DNS, Result, NetConf, Command, CmdArgs, PluginSpec, PluginIO, Plugin, Attachment } from "./types";
 export { parseResult, formatResult, resultToVersion } from "./result";
 export { getKey, readKey, type JsonObject } from "./json";
-export { parseNetConf, validAttachments, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
+export { parseNetConf, validAttachments, VALID_NAME, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
 export { parseCniArgs } from "./cniargs";
 export { parseIP, formatIP, ipFamily, type IPBytes } from "./ip";
 export { validateContainerId, validateIfName } from "./env";

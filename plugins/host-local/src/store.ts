@@ -43,7 +43,7 @@ import {
   accessSync,
 } from "node:fs";
 import { join } from "node:path";
-import { CniError, ErrorCode } from "@cni/skel";
+import { CniError, ErrorCode, VALID_NAME } from "@cni/skel";
 import type { LeaseBook } from "./allocator";
 import { type Family, type IPAddr, formatIP, parseIP } from "./ip";
 
@@ -57,7 +57,6 @@ export type LockDir = (dir: string) => DirLock;
 export const INDEX_DIR_NAME = ".host-local-index";
 const LAST_RESERVED_PREFIX = "last_reserved_ip.";
 const LOCK_FILE = "lock";
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const BUCKETS = 1024;
 const BLOCK_BITS = 16n;
 const BLOCK_BYTES = 1 << (Number(BLOCK_BITS) - 3);
@@ -105,7 +104,6 @@ export class DiskStore implements LeaseBook {
   private complete = false;
   /** we created or removed a file in the network directory during this operation */
   private directoryChanged = false;
-  /** the state file must be (re)written: the index was rebuilt */
 
   private constructor(
     dataDir: string,
@@ -118,7 +116,8 @@ export class DiskStore implements LeaseBook {
 
   /** Open (creating the directory if needed) the store of `network` under `dataDir`. */
   static open(dataDir: string, network: string, lockDir: LockDir): DiskStore {
-    if (!NETWORK_NAME.test(network)) {
+    // skel has checked the name already; the store builds paths from it, so it checks again itself
+    if (!VALID_NAME.test(network)) {
       throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
     }
     const store = new DiskStore(dataDir, network, lockDir);
