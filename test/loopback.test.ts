@@ -1,6 +1,6 @@
 // Black-box tests of bin/loopback, run as a runtime runs it, against namespaces made here.
 // The same calls go to the Go reference loopback where the outputs must agree.
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -177,6 +177,9 @@ describe("loopback in a chain and with odd namespaces", () => {
     // A noexec tmpfs as TMPDIR, in a private mount namespace: the machine's own mounts are untouched, and
     // the repo (which may itself live under /tmp) stays visible.
     const mountpoint = mkdtempSync(join(tmpdir(), "lbt-noexec-"));
+    // where the loader puts its private copy of the addon when TMPDIR is noexec (see @cni/netlink's addon.ts)
+    const fallbackCaches = ["/dev/shm", "/run", "/var/run", "/var/lib/cni", "/var/tmp"].map((base) => `${base}/cni-rtnetlink`);
+    const preexisting = new Set(fallbackCaches.filter((dir) => existsSync(dir)));
     try {
       const script = [
         "set -e",
@@ -194,6 +197,7 @@ describe("loopback in a chain and with odd namespaces", () => {
       expect(isUp(container, "lo")).toBe(true);
     } finally {
       rmSync(mountpoint, { recursive: true, force: true });
+      for (const dir of fallbackCaches) if (!preexisting.has(dir)) rmSync(dir, { recursive: true, force: true });
     }
   });
 
