@@ -4,13 +4,21 @@
 // The literal `require("../rtnetlink.node")` matters: esbuild (--format=cjs --external:*.node) keeps it in
 // the bundle, and `bun build --compile` then embeds build/rtnetlink.node. Under vitest (ESM) `require`
 // is undefined (a ReferenceError) and createRequire resolves the same file relative to this module.
-import type { BridgeOptions, VethOptions } from "./types";
+import type { NftOp } from "./nftables-types";
+import type { BridgeOptions, FileIdentity, VethOptions } from "./types";
 
 type Obj = Record<string, unknown>;
 
-/** What the addon exports (see native/src/api.rs); the first argument of socket calls is the fd. */
+/** Netlink protocol families `open` accepts (linux/netlink.h NETLINK_*). */
+export const NetlinkProtocol = { route: 0, netfilter: 12 } as const;
+export type NetlinkProtocol = (typeof NetlinkProtocol)[keyof typeof NetlinkProtocol];
+
+/**
+ * What the addon exports (see native/src/handlers/*.rs, one EXPORTS table per domain); the first argument
+ * of socket calls is the fd from `open`.
+ */
 export interface NativeAddon {
-  open(nsPath: string | null): number;
+  open(nsPath: string | null, protocol?: NetlinkProtocol): number;
   close(fd: number): void;
   linkGet(fd: number, link: string | number): Obj;
   linkList(fd: number): Obj[];
@@ -50,6 +58,14 @@ export interface NativeAddon {
   sysctlGet(nsPath: string | null, key: string): string;
   sysctlSet(nsPath: string | null, key: string, value: string): void;
   flock(fd: number, mode: string, tryOnly: boolean): boolean;
+  readFd(fd: number, maxBytes: number): Buffer;
+  fileIdentity(path: string): FileIdentity;
+  // nftables (handlers/nft.rs), on a NETLINK_NETFILTER socket
+  nftCommit(fd: number, ops: readonly NftOp[]): void;
+  nftListTables(fd: number, family: string | null): Obj[];
+  nftListChains(fd: number, family: string | null, table: string | null): Obj[];
+  nftListRules(fd: number, family: string, table: string, chain: string | null): Obj[];
+  nftDeleteRulesByCommentPrefix(fd: number, family: string, table: string, chain: string, prefix: string): number;
 }
 
 let loaded: NativeAddon | undefined;

@@ -1,4 +1,30 @@
 /**
+ * errno values by name (Linux, asm-generic), for code that compares `NetlinkError.errno` or builds errors;
+ * prefer comparing `code` ('EEXIST') where there is one.
+ */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  EBADF: 9,
+  EAGAIN: 11,
+  EACCES: 13,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  EFBIG: 27,
+  EPROTO: 71,
+  EOPNOTSUPP: 95,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETUNREACH: 101,
+  ETIMEDOUT: 110,
+} as const satisfies Record<string, number>;
+
+/**
  * The error every @cni/netlink call throws: the kernel's (or the addon's) errno, its symbolic code
  * ('EEXIST', 'ENODEV', 'ENOENT', 'EBUSY', ...; 'ENOTNS' for "not a network namespace", errno EINVAL),
  * the request that failed and the object it was about.

@@ -1,5 +1,7 @@
-// Jobs several plugins need on top of single kernel requests (the Go plugins' pkg/ip equivalents).
-import { NetlinkError } from "./errors";
+// DEPRECATED, on its way out: these are plugin jobs and now live in @cni/plugin-kit (createVeth,
+// deleteLinkReturningAddresses, randomVethName, waitForOperstate, settleAddresses), with CNI errors.
+// Kept only while packages/netlink's own tests still import them; delete this file with their export.
+import { Errno, NetlinkError } from "./errors";
 import type { Netlink } from "./netlink";
 import type { Address, Link, LinkRef } from "./types";
 
@@ -107,7 +109,7 @@ export async function waitForOperstate(handle: Netlink, link: LinkRef, operstate
     if (current.operstate === operstate) return current;
     if (Date.now() >= deadline) {
       throw new NetlinkError(`waitForOperstate ${current.name}: still ${current.operstate} after ${timeoutMs} ms, wanted ${operstate}`, {
-        errno: 110, code: "ETIMEDOUT", request: "waitForOperstate", subject: current.name,
+        errno: Errno.ETIMEDOUT, code: "ETIMEDOUT", request: "waitForOperstate", subject: current.name,
       });
     }
     await sleep(POLL_INTERVAL_MS);
@@ -126,13 +128,13 @@ export async function waitForIpv6Settled(handle: Netlink, link: LinkRef, timeout
     const failed = addresses.find((a) => a.dadFailed);
     if (failed) {
       throw new NetlinkError(`waitForIpv6Settled ${subject}: address ${failed.address} failed duplicate address detection`, {
-        errno: 99, code: "EADDRNOTAVAIL", request: "waitForIpv6Settled", subject,
+        errno: Errno.EADDRNOTAVAIL, code: "EADDRNOTAVAIL", request: "waitForIpv6Settled", subject,
       });
     }
     if (!addresses.some((a) => a.tentative)) return addresses;
     if (Date.now() >= deadline) {
       throw new NetlinkError(`waitForIpv6Settled ${subject}: addresses still tentative after ${timeoutMs} ms`, {
-        errno: 110, code: "ETIMEDOUT", request: "waitForIpv6Settled", subject,
+        errno: Errno.ETIMEDOUT, code: "ETIMEDOUT", request: "waitForIpv6Settled", subject,
       });
     }
     await sleep(POLL_INTERVAL_MS);

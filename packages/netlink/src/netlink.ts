@@ -1,6 +1,6 @@
 // A handle on one network namespace's rtnetlink socket: one method per kernel request, all synchronous.
 import { native, type NativeAddon } from "./addon";
-import { call, NetlinkError } from "./errors";
+import { call, Errno, NetlinkError } from "./errors";
 import type {
   Address,
   AddressOptions,
@@ -84,7 +84,7 @@ export class Netlink {
   private run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
     const fd = this.#fd;
     if (fd === undefined) {
-      throw new NetlinkError(`${request}: netlink handle is closed`, { errno: 9, code: "EBADF", request });
+      throw new NetlinkError(`${request}: netlink handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
     }
     return call(() => op(native(), fd));
   }

@@ -1,6 +1,8 @@
-// Named network namespaces (as `ip netns` keeps them under /var/run/netns) and file locks.
+// Named network namespaces (as `ip netns` keeps them under /var/run/netns), file locks, and the file
+// primitives a plugin's per-call path needs without loading node:fs (reading stdin, a file's identity).
 import { native } from "./addon";
 import { call } from "./errors";
+import type { FileIdentity } from "./types";
 
 export const NETNS_RUN_DIR = "/var/run/netns";
 
@@ -61,4 +63,22 @@ export function lockFile(path: string, mode: "exclusive" | "shared" = "exclusive
     fs.closeSync(fd);
     throw thrown;
   }
+}
+
+/**
+ * The whole content of file descriptor `fd` (0 = stdin), read until end of file. A non-blocking fd (stdin
+ * handed over by a runtime as O_NONBLOCK) is waited on with poll(2) rather than failing with EAGAIN. More
+ * than `maxBytes` throws code 'EFBIG'; a closed fd 'EBADF'.
+ */
+export function readFd(fd: number, maxBytes: number): Buffer {
+  return call(() => native().readFd(fd, maxBytes));
+}
+
+/**
+ * The identity (st_dev, st_ino as decimal strings) of the file `path` names, following symlinks: two paths
+ * are the same file when both fields are equal, e.g. `fileIdentity("/proc/self/exe")` against a candidate
+ * executable. A missing path throws code 'ENOENT'.
+ */
+export function fileIdentity(path: string): FileIdentity {
+  return call(() => native().fileIdentity(path));
 }

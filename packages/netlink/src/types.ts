@@ -180,9 +180,133 @@ export interface Vlan {
   untagged: boolean;
 }
 
+/** A file's identity: decimal st_dev and st_ino (strings: exact beyond 2^53). */
+export interface FileIdentity {
+  dev: string;
+  ino: string;
+}
+
 export interface VlanOptions {
   pvid?: boolean;
   untagged?: boolean;
   /** act on the bridge device itself (BRIDGE_FLAGS_SELF) */
   self?: boolean;
 }
+
+// ---- the JS/Rust boundary, declared once ----
+// The addon builds the objects above in Rust (native/src/js/build.rs); nothing at run time checks them.
+// `Shape<T>` turns an interface into the record of its fields (JS type, optional or not, nested shapes),
+// and each constant below must satisfy it: TypeScript rejects a missing, extra or mistyped field. The
+// kernel test test/boundary.kernel.test.ts then checks real addon results against these records, so a
+// field renamed or retyped on the Rust side fails a test instead of a plugin.
+
+type FieldOf<V, Optional extends boolean> = [V] extends [string]
+  ? { readonly kind: "string"; readonly optional: Optional }
+  : [V] extends [number]
+    ? { readonly kind: "number"; readonly optional: Optional }
+    : [V] extends [boolean]
+      ? { readonly kind: "boolean"; readonly optional: Optional }
+      : [V] extends [ReadonlyArray<infer Item>]
+        ? { readonly kind: "array"; readonly optional: Optional; readonly items: Shape<Item> }
+        : { readonly kind: "object"; readonly optional: Optional; readonly shape: Shape<V> };
+
+/** Every field of `T` with its JS type ("string" | "number" | "boolean" | "array" | "object") and optionality. */
+export type Shape<T> = {
+  readonly [K in keyof T]-?: FieldOf<NonNullable<T[K]>, object extends Pick<T, K> ? true : false>;
+};
+
+/** What `checkShape`-style code sees of any shape. */
+export interface FieldDescription {
+  readonly kind: "string" | "number" | "boolean" | "array" | "object";
+  readonly optional: boolean;
+  readonly items?: Readonly<Record<string, FieldDescription>>;
+  readonly shape?: Readonly<Record<string, FieldDescription>>;
+}
+
+export const BRIDGE_PORT_INFO_FIELDS = {
+  hairpin: { kind: "boolean", optional: true },
+  isolated: { kind: "boolean", optional: true },
+  learning: { kind: "boolean", optional: true },
+  unicastFlood: { kind: "boolean", optional: true },
+  state: { kind: "number", optional: true },
+} as const satisfies Shape<BridgePortInfo>;
+
+export const LINK_FIELDS = {
+  index: { kind: "number", optional: false },
+  name: { kind: "string", optional: false },
+  kind: { kind: "string", optional: true },
+  slaveKind: { kind: "string", optional: true },
+  mtu: { kind: "number", optional: false },
+  minMtu: { kind: "number", optional: true },
+  maxMtu: { kind: "number", optional: true },
+  mac: { kind: "string", optional: false },
+  broadcast: { kind: "string", optional: true },
+  permMac: { kind: "string", optional: true },
+  up: { kind: "boolean", optional: false },
+  promisc: { kind: "boolean", optional: false },
+  flags: { kind: "number", optional: false },
+  linkType: { kind: "number", optional: false },
+  operstate: { kind: "string", optional: false },
+  master: { kind: "number", optional: true },
+  peerIndex: { kind: "number", optional: true },
+  netnsId: { kind: "number", optional: true },
+  txqlen: { kind: "number", optional: true },
+  alias: { kind: "string", optional: true },
+  vlanFiltering: { kind: "boolean", optional: true },
+  bridgePort: { kind: "object", optional: true, shape: BRIDGE_PORT_INFO_FIELDS },
+} as const satisfies Shape<Link>;
+
+export const ADDRESS_FIELDS = {
+  linkIndex: { kind: "number", optional: false },
+  family: { kind: "number", optional: false },
+  address: { kind: "string", optional: false },
+  prefixLength: { kind: "number", optional: false },
+  scope: { kind: "number", optional: false },
+  flags: { kind: "number", optional: false },
+  tentative: { kind: "boolean", optional: false },
+  dadFailed: { kind: "boolean", optional: false },
+  deprecated: { kind: "boolean", optional: false },
+  permanent: { kind: "boolean", optional: false },
+  nodad: { kind: "boolean", optional: false },
+  peer: { kind: "string", optional: true },
+  broadcast: { kind: "string", optional: true },
+  label: { kind: "string", optional: true },
+  validLft: { kind: "number", optional: true },
+  preferredLft: { kind: "number", optional: true },
+} as const satisfies Shape<Address>;
+
+export const NEXT_HOP_FIELDS = {
+  gateway: { kind: "string", optional: true },
+  linkIndex: { kind: "number", optional: false },
+  weight: { kind: "number", optional: false },
+  flags: { kind: "number", optional: false },
+} as const satisfies Shape<NextHop>;
+
+export const ROUTE_FIELDS = {
+  family: { kind: "number", optional: false },
+  dst: { kind: "string", optional: false },
+  gateway: { kind: "string", optional: true },
+  linkIndex: { kind: "number", optional: true },
+  src: { kind: "string", optional: true },
+  scope: { kind: "number", optional: false },
+  metric: { kind: "number", optional: true },
+  table: { kind: "number", optional: false },
+  protocol: { kind: "number", optional: false },
+  type: { kind: "number", optional: false },
+  flags: { kind: "number", optional: false },
+  mtu: { kind: "number", optional: true },
+  advmss: { kind: "number", optional: true },
+  multipath: { kind: "array", optional: true, items: NEXT_HOP_FIELDS },
+} as const satisfies Shape<Route>;
+
+export const VLAN_FIELDS = {
+  linkIndex: { kind: "number", optional: false },
+  vid: { kind: "number", optional: false },
+  pvid: { kind: "boolean", optional: false },
+  untagged: { kind: "boolean", optional: false },
+} as const satisfies Shape<Vlan>;
+
+export const FILE_IDENTITY_FIELDS = {
+  dev: { kind: "string", optional: false },
+  ino: { kind: "string", optional: false },
+} as const satisfies Shape<FileIdentity>;

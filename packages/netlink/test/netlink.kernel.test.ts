@@ -9,6 +9,7 @@ import { Address4 } from "ip-address";
 import {
   addressToIp,
   createVethWithRandomPeer,
+  Errno,
   flock,
   linkDelReturningAddresses,
   lockFile,
@@ -130,11 +131,11 @@ describe("namespaces", () => {
   test("Netlink.at rejects a missing path (ENOENT) and a non-namespace (ENOTNS)", () => {
     const missing = thrown(() => Netlink.at("/var/run/netns/nlt-missing"));
     expect(missing.code).toBe("ENOENT");
-    expect(missing.errno).toBe(2);
+    expect(missing.errno).toBe(Errno.ENOENT);
     expect(missing.subject).toBe("/var/run/netns/nlt-missing");
     const file = thrown(() => Netlink.at("/etc/hostname"));
     expect(file.code).toBe("ENOTNS");
-    expect(file.errno).toBe(22);
+    expect(file.errno).toBe(Errno.EINVAL);
     expect(thrown(() => Netlink.at("/proc/self/ns/mnt")).code).toBe("ENOTNS");
   });
 
@@ -192,7 +193,7 @@ describe("links", () => {
 
   test("missing links are ENODEV naming the request and the link", () => {
     const missing = thrown(() => ns.nl.linkGet("nlt-nope"));
-    expect(missing).toMatchObject({ code: "ENODEV", errno: 19, request: "linkGet", subject: "nlt-nope" });
+    expect(missing).toMatchObject({ code: "ENODEV", errno: Errno.ENODEV, request: "linkGet", subject: "nlt-nope" });
     expect(missing.message).toContain("linkGet nlt-nope");
     expect(thrown(() => ns.nl.linkGet(9999)).code).toBe("ENODEV");
     expect(thrown(() => ns.nl.linkSetUp("nlt-nope")).code).toBe("ENODEV");

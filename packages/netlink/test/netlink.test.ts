@@ -1,7 +1,8 @@
 // Pure pieces of @cni/netlink (no kernel, no addon): value formatting, errors, name generation.
+import { constants } from "node:os";
 import { describe, expect, test } from "vitest";
 import { Address4, Address6 } from "ip-address";
-import { ipOnly, ipText, NetlinkError, randomVethName } from "../src/index";
+import { Errno, ipOnly, ipText, NetlinkError, randomVethName } from "../src/index";
 
 describe("ipText", () => {
   test("passes text through and writes ip-address values with their prefix", () => {
@@ -19,10 +20,10 @@ describe("ipText", () => {
 
 describe("NetlinkError.from", () => {
   test("keeps errno, code, request and subject of what the addon threw", () => {
-    const raw = Object.assign(new Error("linkGet eth9: No such device"), { errno: 19, code: "ENODEV", request: "linkGet", subject: "eth9" });
+    const raw = Object.assign(new Error("linkGet eth9: No such device"), { errno: Errno.ENODEV, code: "ENODEV", request: "linkGet", subject: "eth9" });
     const error = NetlinkError.from(raw);
     expect(error).toBeInstanceOf(NetlinkError);
-    expect(error).toMatchObject({ errno: 19, code: "ENODEV", request: "linkGet", subject: "eth9", message: "linkGet eth9: No such device" });
+    expect(error).toMatchObject({ errno: Errno.ENODEV, code: "ENODEV", request: "linkGet", subject: "eth9", message: "linkGet eth9: No such device" });
     expect(NetlinkError.from(error)).toBe(error);
   });
   test("anything else becomes EUNKNOWN", () => {
@@ -37,5 +38,12 @@ describe("randomVethName", () => {
     for (const name of names) expect(name).toMatch(/^veth[0-9a-f]{8}$/);
     expect(names.size).toBe(50);
     expect(randomVethName("tap")).toMatch(/^tap[0-9a-f]{8}$/);
+  });
+});
+
+describe("Errno", () => {
+  test("every named errno has the value the platform gives it (node's os.constants.errno)", () => {
+    const platform = constants.errno as Record<string, number | undefined>;
+    for (const [name, value] of Object.entries(Errno)) expect([name, platform[name]]).toEqual([name, value]);
   });
 });

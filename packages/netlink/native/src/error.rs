@@ -1,6 +1,7 @@
 //! The error every operation returns: an errno (with a symbolic code) plus what the request was and what it
 //! was about, so JS gets `errno`, `code`, `request`, `subject` and a readable message.
 
+use crate::sys;
 use std::io;
 
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ impl Error {
     }
     /// A bad argument: EINVAL with an explanation.
     pub fn invalid(detail: impl Into<String>) -> Error {
-        Error { detail: Some(detail.into()), ..Error::os(22) }
+        Error { detail: Some(detail.into()), ..Error::os(sys::EINVAL) }
     }
     pub fn with_code(mut self, code: &'static str) -> Error {
         self.code = Some(code);
@@ -75,7 +76,7 @@ impl Error {
 
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Error {
-        Error::os(err.raw_os_error().unwrap_or(5))
+        Error::os(err.raw_os_error().unwrap_or(sys::EIO))
     }
 }
 
@@ -112,6 +113,7 @@ pub fn errno_name(errno: i32) -> &'static str {
         23 => "ENFILE",
         24 => "EMFILE",
         25 => "ENOTTY",
+        27 => "EFBIG",
         28 => "ENOSPC",
         30 => "EROFS",
         31 => "EMLINK",
@@ -149,11 +151,11 @@ mod tests {
     use super::*;
     #[test]
     fn message_names_request_subject_and_reason() {
-        let err = Error::os(17).with_detail("kernel says so").about("linkAdd", "veth0");
+        let err = Error::os(sys::EEXIST).with_detail("kernel says so").about("linkAdd", "veth0");
         assert_eq!(err.code_name(), "EEXIST");
         assert_eq!(err.message(), "linkAdd veth0: File exists (kernel says so)");
-        let inner_first = Error::os(19).about("linkGet", "x").about("linkSetMaster", "y");
+        let inner_first = Error::os(sys::ENODEV).about("linkGet", "x").about("linkSetMaster", "y");
         assert_eq!((inner_first.request, inner_first.subject.as_deref()), ("linkGet", Some("x")));
-        assert_eq!(Error::os(22).with_code("ENOTNS").code_name(), "ENOTNS");
+        assert_eq!(Error::os(sys::EINVAL).with_code("ENOTNS").code_name(), "ENOTNS");
     }
 }

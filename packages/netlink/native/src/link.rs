@@ -133,9 +133,10 @@ fn new_link(name: &str, attrs: &CommonAttrs) -> MsgBuilder {
     msg
 }
 
+// IFLA_INFO_KIND goes without a NUL, as iproute2 sends it (the kernel copies it with nla_strscpy either way).
 pub fn add_bridge(name: &str, attrs: &CommonAttrs, vlan_filtering: Option<bool>) -> MsgBuilder {
     let mut msg = new_link(name, attrs);
-    msg.nest_start(IFLA_LINKINFO).attr_str(IFLA_INFO_KIND, "bridge");
+    msg.nest_start(IFLA_LINKINFO).attr(IFLA_INFO_KIND, b"bridge");
     if let Some(filtering) = vlan_filtering {
         msg.nest_start(IFLA_INFO_DATA).attr_u8(IFLA_BR_VLAN_FILTERING, filtering as u8).nest_end();
     }
@@ -146,7 +147,7 @@ pub fn add_bridge(name: &str, attrs: &CommonAttrs, vlan_filtering: Option<bool>)
 /// A veth pair; the peer may be created straight inside another namespace (`peer_netns_fd`).
 pub fn add_veth(name: &str, attrs: &CommonAttrs, peer_name: &str, peer: &CommonAttrs, peer_netns_fd: Option<i32>) -> MsgBuilder {
     let mut msg = new_link(name, attrs);
-    msg.nest_start(IFLA_LINKINFO).attr_str(IFLA_INFO_KIND, "veth").nest_start(IFLA_INFO_DATA);
+    msg.nest_start(IFLA_LINKINFO).attr(IFLA_INFO_KIND, b"veth").nest_start(IFLA_INFO_DATA);
     msg.nest_start(VETH_INFO_PEER);
     let peer_up = if peer.up { IFF_UP } else { 0 };
     msg.raw(&ifinfomsg(AF_UNSPEC, 0, peer_up, peer_up)).attr_str(IFLA_IFNAME, peer_name);
@@ -204,7 +205,8 @@ pub fn set(link: &LinkRef, change: &LinkChange) -> MsgBuilder {
             msg.attr_u32(IFLA_TXQLEN, *len);
         }
         LinkChange::Alias(alias) => {
-            msg.attr_str(IFLA_IFALIAS, alias);
+            // Without a NUL, as iproute2 sends it: the kernel stores exactly nla_len bytes as the alias.
+            msg.attr(IFLA_IFALIAS, alias.as_bytes());
         }
     }
     msg

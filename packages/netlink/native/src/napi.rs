@@ -4,6 +4,7 @@
 #![allow(non_camel_case_types)]
 
 use crate::error::{Error, Result};
+use crate::sys;
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_void};
 use std::ptr;
@@ -31,6 +32,7 @@ extern "C" {
     fn napi_get_value_string_utf8(env: napi_env, value: napi_value, buf: *mut c_char, size: usize, result: *mut usize) -> napi_status;
     fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
     fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    fn napi_create_buffer_copy(env: napi_env, len: usize, data: *const c_void, result_data: *mut *mut c_void, result: *mut napi_value) -> napi_status;
     fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
     fn napi_throw(env: napi_env, error: napi_value) -> napi_status;
     fn napi_define_properties(env: napi_env, object: napi_value, count: usize, properties: *const PropertyDescriptor) -> napi_status;
@@ -92,7 +94,7 @@ fn status(code: napi_status) -> Result<()> {
     if code == NAPI_OK {
         Ok(())
     } else {
-        Err(Error::os(22).with_detail(format!("N-API call failed with status {}", code)))
+        Err(Error::os(sys::EINVAL).with_detail(format!("N-API call failed with status {}", code)))
     }
 }
 
@@ -118,6 +120,13 @@ impl Env {
         let mut out = ptr::null_mut();
         unsafe { napi_create_string_utf8(self.raw, text.as_ptr() as *const c_char, text.len(), &mut out) };
         out
+    }
+    /// A Node Buffer holding a copy of `bytes`.
+    pub fn buffer(&self, bytes: &[u8]) -> Result<napi_value> {
+        let mut out = ptr::null_mut();
+        let mut data = ptr::null_mut();
+        status(unsafe { napi_create_buffer_copy(self.raw, bytes.len(), bytes.as_ptr() as *const c_void, &mut data, &mut out) })?;
+        Ok(out)
     }
     pub fn object(&self) -> napi_value {
         let mut out = ptr::null_mut();
@@ -247,16 +256,17 @@ unsafe extern "C" fn dispatch(raw: napi_env, info: napi_callback_info) -> napi_v
             ptr::null_mut()
         }
         Err(_) => {
-            env.throw(&Error::os(5).with_detail("internal error (panic) in rtnetlink addon").about(export.name, ""));
+            env.throw(&Error::os(sys::EIO).with_detail("internal error (panic) in rtnetlink addon").about(export.name, ""));
             ptr::null_mut()
         }
     }
 }
 
 /// Put every export on the module's `exports` object, in one N-API call (this runs at every plugin start).
-pub fn register(raw: napi_env, exports: napi_value, list: &'static [Export]) -> napi_value {
-    let descriptors: Vec<PropertyDescriptor> = list
+pub fn register(raw: napi_env, exports: napi_value, tables: &'static [&'static [Export]]) -> napi_value {
+    let descriptors: Vec<PropertyDescriptor> = tables
         .iter()
+        .flat_map(|table| table.iter())
         .map(|export| PropertyDescriptor {
             utf8name: export.c_name.as_ptr(),
             name: ptr::null_mut(),

@@ -9,16 +9,28 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
 pub const NETNS_RUN_DIR: &str = "/var/run/netns";
-const O_CLOEXEC: i32 = 0o2000000;
+
+fn not_a_netns() -> Error {
+    Error::os(sys::EINVAL).with_code("ENOTNS")
+}
 
 /// Open a network-namespace file (/var/run/netns/x, /proc/<pid>/ns/net, ...). A missing file is ENOENT; a
-/// file that is not a network namespace is EINVAL with code 'ENOTNS'.
+/// file that is not a network namespace is EINVAL with code 'ENOTNS'. Never blocks: opening a FIFO (or a
+/// device) for reading can wait forever, so only regular files are opened (an nsfs inode is one, reached
+/// directly or through the /proc magic link, which stat follows), and with O_NONBLOCK in case the path is
+/// swapped between the stat and the open; the opened file is checked again with fstat.
 pub fn open_netns(path: &str) -> Result<File> {
-    let file = OpenOptions::new().read(true).custom_flags(O_CLOEXEC).open(path)?;
+    if !fs::metadata(path)?.is_file() {
+        return Err(not_a_netns());
+    }
+    let file = OpenOptions::new().read(true).custom_flags(sys::O_CLOEXEC | sys::O_NONBLOCK | sys::O_NOCTTY).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_a_netns());
+    }
     match sys::ns_type(file.as_raw_fd()) {
         Ok(t) if t == sys::CLONE_NEWNET => Ok(file),
-        Ok(_) => Err(Error::os(sys::EINVAL).with_code("ENOTNS")),
-        Err(e) if e.raw_os_error() == Some(sys::ENOTTY) => Err(Error::os(sys::EINVAL).with_code("ENOTNS")),
+        Ok(_) => Err(not_a_netns()),
+        Err(e) if e.raw_os_error() == Some(sys::ENOTTY) => Err(not_a_netns()),
         Err(e) => Err(e.into()),
     }
 }
@@ -34,7 +46,7 @@ pub fn run_in<T: Send>(path: &str, job: impl FnOnce() -> Result<T> + Send) -> Re
                 job()
             })
             .join()
-            .unwrap_or_else(|_| Err(Error::os(5).with_detail("namespace helper thread panicked")))
+            .unwrap_or_else(|_| Err(Error::os(sys::EIO).with_detail("namespace helper thread panicked")))
     })
 }
 
@@ -79,7 +91,7 @@ pub fn create(name: &str) -> Result<String> {
     ensure_run_dir_shared()?;
     let path = path_of(name);
     // The mount point; O_EXCL makes an existing name EEXIST.
-    OpenOptions::new().write(true).create_new(true).mode(0o000).custom_flags(O_CLOEXEC).open(&path)?;
+    OpenOptions::new().write(true).create_new(true).mode(0o000).custom_flags(sys::O_CLOEXEC).open(&path)?;
     let bound = std::thread::scope(|scope| {
         scope
             .spawn(|| -> Result<()> {
@@ -89,7 +101,7 @@ pub fn create(name: &str) -> Result<String> {
                 Ok(())
             })
             .join()
-            .unwrap_or_else(|_| Err(Error::os(5)))
+            .unwrap_or_else(|_| Err(Error::os(sys::EIO).with_detail("namespace helper thread panicked")))
     });
     if let Err(e) = bound {
         let _ = fs::remove_file(&path);
@@ -105,7 +117,7 @@ pub fn delete(name: &str) -> Result<()> {
     let path = path_of(name);
     if let Err(e) = sys::umount_detach(&path) {
         // Not mounted (EINVAL) still lets us remove a stale file; a missing file shows up below as ENOENT.
-        if e.raw_os_error() != Some(sys::EINVAL) && e.raw_os_error() != Some(2) {
+        if e.raw_os_error() != Some(sys::EINVAL) && e.raw_os_error() != Some(sys::ENOENT) {
             return Err(e.into());
         }
     }

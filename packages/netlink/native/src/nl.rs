@@ -218,7 +218,7 @@ pub struct ErrorMsg {
 }
 
 pub fn parse_error(msg: &Msg) -> ErrorMsg {
-    let code = i32_at(msg.payload, 0).unwrap_or(-libc_eproto());
+    let code = i32_at(msg.payload, 0).unwrap_or(-crate::sys::EPROTO);
     let mut ext_msg = None;
     if msg.flags & NLM_F_ACK_TLVS != 0 {
         // After the error code comes the echoed request: only its header when capped.
@@ -236,10 +236,6 @@ pub fn parse_error(msg: &Msg) -> ErrorMsg {
         }
     }
     ErrorMsg { errno: -code, ext_msg }
-}
-
-const fn libc_eproto() -> i32 {
-    71
 }
 
 /// "aa:bb:cc:dd:ee:ff" from hardware-address bytes.
@@ -324,15 +320,15 @@ mod tests {
 
     #[test]
     fn error_message_with_extended_ack_text() {
-        // NLMSG_ERROR, capped + TLVs: errno -17, echoed 16-byte header, NLMSGERR_ATTR_MSG "boom"
+        // NLMSG_ERROR, capped + TLVs: -EEXIST, echoed 16-byte header, NLMSGERR_ATTR_MSG "boom"
         let mut b = MsgBuilder::new(NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS);
         let mut payload = Vec::new();
-        payload.extend_from_slice(&(-17i32).to_ne_bytes());
+        payload.extend_from_slice(&(-crate::sys::EEXIST).to_ne_bytes());
         payload.extend_from_slice(&MsgBuilder::new(16, 0).finish(9));
         b.raw(&payload).attr_str(NLMSGERR_ATTR_MSG, "boom");
         let bytes = b.finish(9);
         let msg = messages(&bytes).next().unwrap();
-        assert_eq!(parse_error(&msg), ErrorMsg { errno: 17, ext_msg: Some("boom".into()) });
+        assert_eq!(parse_error(&msg), ErrorMsg { errno: crate::sys::EEXIST, ext_msg: Some("boom".into()) });
     }
 
     #[test]

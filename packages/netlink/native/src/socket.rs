@@ -1,4 +1,5 @@
-//! One rtnetlink socket and the three request shapes every operation uses: ack, single reply, dump.
+//! One netlink socket (rtnetlink or nfnetlink) and the three request shapes every operation uses: ack,
+//! single reply, dump. `send_bytes`/`receive` are public for protocols with other shapes (nftables batches).
 
 use crate::error::{Error, Result};
 use crate::nl::{self, MsgBuilder, NLMSG_DONE, NLMSG_ERROR};
@@ -21,10 +22,41 @@ pub struct Reply {
     pub payload: Vec<u8>,
 }
 
+/// The netlink protocol family a socket speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// rtnetlink: links, addresses, routes, bridge ports and VLANs
+    Route,
+    /// nfnetlink: nftables
+    Netfilter,
+}
+
+impl Protocol {
+    pub fn number(self) -> i32 {
+        match self {
+            Protocol::Route => sys::NETLINK_ROUTE,
+            Protocol::Netfilter => sys::NETLINK_NETFILTER,
+        }
+    }
+    /// The protocol with this NETLINK_* number, if the addon speaks it.
+    pub fn from_number(number: i32) -> Option<Protocol> {
+        match number {
+            sys::NETLINK_ROUTE => Some(Protocol::Route),
+            sys::NETLINK_NETFILTER => Some(Protocol::Netfilter),
+            _ => None,
+        }
+    }
+}
+
+/// The next request sequence number (shared by all sockets of the process).
+pub fn next_seq() -> u32 {
+    SEQUENCE.fetch_add(1, Ordering::Relaxed)
+}
+
 impl Socket {
-    /// A socket in the calling thread's network namespace.
-    pub fn open() -> Result<Socket> {
-        Ok(Socket { fd: sys::netlink_socket()? })
+    /// A socket of `protocol` in the calling thread's network namespace.
+    pub fn open(protocol: Protocol) -> Result<Socket> {
+        Ok(Socket { fd: sys::netlink_socket(protocol.number())? })
     }
 
     pub fn close(self) {
@@ -32,9 +64,15 @@ impl Socket {
     }
 
     fn send(&self, msg: MsgBuilder) -> Result<u32> {
-        let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
-        sys::send_all(self.fd, &msg.finish(seq))?;
+        let seq = next_seq();
+        self.send_bytes(&msg.finish(seq))?;
         Ok(seq)
+    }
+
+    /// Send finished message bytes as one datagram (several messages may share it, as in a batch).
+    pub fn send_bytes(&self, datagram: &[u8]) -> Result<()> {
+        sys::send_all(self.fd, datagram)?;
+        Ok(())
     }
 
     /// Send a request that changes something and wait for the kernel's ack (or error).
@@ -55,7 +93,7 @@ impl Socket {
                 reply = Some(Reply { msg_type: m.msg_type, payload: m.payload.to_vec() });
             }
         })?;
-        reply.ok_or_else(|| Error::os(71).with_detail("no reply message"))
+        reply.ok_or_else(|| Error::os(sys::EPROTO).with_detail("no reply message"))
     }
 
     /// Dump a table. `make` builds the request afresh for each attempt: a dump the kernel flags with
@@ -81,7 +119,7 @@ impl Socket {
     /// Read datagrams until the request `seq` is finished: an NLMSG_ERROR (ack when errno 0), or NLMSG_DONE
     /// for a dump, or a lone non-multipart reply. Messages of other sequence numbers (late answers to an
     /// earlier, failed call) are skipped.
-    fn receive(&self, seq: u32, mut on_message: impl FnMut(&nl::Msg)) -> Result<()> {
+    pub fn receive(&self, seq: u32, mut on_message: impl FnMut(&nl::Msg)) -> Result<()> {
         let mut buf = vec![0u8; 32 * 1024];
         loop {
             let n = sys::recv_datagram(self.fd, &mut buf)?;
@@ -164,7 +202,7 @@ mod tests {
     fn errors_carry_errno_and_kernel_text_and_stale_replies_are_skipped() {
         let (ours, peer) = sys::datagram_pair().unwrap();
         let kernel = fake_kernel(peer, 1, |_, seq| {
-            let mut payload = (-17i32).to_ne_bytes().to_vec();
+            let mut payload = (-sys::EEXIST).to_ne_bytes().to_vec();
             payload.extend(MsgBuilder::new(16, 0).finish(seq));
             let mut error = MsgBuilder::new(NLMSG_ERROR, nl::NLM_F_CAPPED | nl::NLM_F_ACK_TLVS);
             error.raw(&payload).attr_str(nl::NLMSGERR_ATTR_MSG, "name in use");
@@ -173,7 +211,7 @@ mod tests {
         });
         let err = Socket { fd: ours }.request_ack(MsgBuilder::new(16, 0)).unwrap_err();
         kernel.join().unwrap();
-        assert_eq!(err.errno, 17);
+        assert_eq!(err.errno, sys::EEXIST);
         assert_eq!(err.detail.as_deref(), Some("name in use"));
         sys::close_fd(ours);
         sys::close_fd(peer);
@@ -182,10 +220,10 @@ mod tests {
     #[test]
     fn a_dump_ending_in_an_error_fails() {
         let (ours, peer) = sys::datagram_pair().unwrap();
-        let kernel = fake_kernel(peer, 1, |_, seq| vec![reply(NLMSG_DONE, NLM_F_MULTI, seq, &(-16i32).to_ne_bytes())]);
+        let kernel = fake_kernel(peer, 1, |_, seq| vec![reply(NLMSG_DONE, NLM_F_MULTI, seq, &(-sys::EBUSY).to_ne_bytes())]);
         let err = Socket { fd: ours }.dump(|| MsgBuilder::new(18, 0)).err().unwrap();
         kernel.join().unwrap();
-        assert_eq!(err.errno, 16);
+        assert_eq!(err.errno, sys::EBUSY);
         sys::close_fd(ours);
         sys::close_fd(peer);
     }

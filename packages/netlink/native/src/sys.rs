@@ -8,7 +8,9 @@ use std::os::raw::{c_char, c_int, c_ulong, c_void};
 pub const AF_NETLINK: c_int = 16;
 pub const SOCK_RAW: c_int = 3;
 pub const SOCK_CLOEXEC: c_int = 0o2000000;
+/// Netlink protocol families (linux/netlink.h): the `protocol` argument of socket(AF_NETLINK, ...).
 pub const NETLINK_ROUTE: c_int = 0;
+pub const NETLINK_NETFILTER: c_int = 12;
 pub const SOL_NETLINK: c_int = 270;
 pub const NETLINK_CAP_ACK: c_int = 10;
 pub const NETLINK_EXT_ACK: c_int = 11;
@@ -26,11 +28,33 @@ pub const LOCK_UN: c_int = 8;
 /// ioctl on an nsfs file: which kind of namespace it is (linux/nsfs.h).
 const NS_GET_NSTYPE: c_ulong = 0xb703;
 
+// errno values (asm-generic/errno-base.h, errno.h), by name; error.rs maps them back to their names.
+pub const EPERM: i32 = 1;
+pub const ENOENT: i32 = 2;
 pub const EINTR: i32 = 4;
-pub const EINVAL: i32 = 22;
-pub const EWOULDBLOCK: i32 = 11;
-pub const ENOTTY: i32 = 25;
+pub const EIO: i32 = 5;
+pub const EBADF: i32 = 9;
+pub const EAGAIN: i32 = 11;
+pub const EWOULDBLOCK: i32 = EAGAIN;
+pub const EBUSY: i32 = 16;
 pub const EEXIST: i32 = 17;
+pub const ENODEV: i32 = 19;
+pub const EINVAL: i32 = 22;
+pub const ENOTTY: i32 = 25;
+pub const EFBIG: i32 = 27;
+pub const EPROTO: i32 = 71;
+pub const EOPNOTSUPP: i32 = 95;
+pub const EADDRNOTAVAIL: i32 = 99;
+pub const ETIMEDOUT: i32 = 110;
+
+// open(2) flags
+pub const O_RDONLY: c_int = 0;
+pub const O_NOCTTY: c_int = 0o400;
+pub const O_NONBLOCK: c_int = 0o4000;
+pub const O_CLOEXEC: c_int = 0o2000000;
+
+// poll(2) events
+const POLLIN: i16 = 0x1;
 
 #[repr(C)]
 struct SockaddrNl {
@@ -38,6 +62,13 @@ struct SockaddrNl {
     nl_pad: u16,
     nl_pid: u32,
     nl_groups: u32,
+}
+
+#[repr(C)]
+struct PollFd {
+    fd: c_int,
+    events: i16,
+    revents: i16,
 }
 
 extern "C" {
@@ -53,6 +84,8 @@ extern "C" {
     fn umount2(target: *const c_char, flags: c_int) -> c_int;
     fn flock(fd: c_int, op: c_int) -> c_int;
     fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
+    fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize;
+    fn poll(fds: *mut PollFd, count: c_ulong, timeout_ms: c_int) -> c_int;
     #[cfg(test)]
     fn socketpair(domain: c_int, ty: c_int, protocol: c_int, fds: *mut c_int) -> c_int;
 }
@@ -78,11 +111,12 @@ fn cstr(text: &str) -> io::Result<CString> {
     CString::new(text).map_err(|_| io::Error::from_raw_os_error(EINVAL))
 }
 
-/// A netlink route socket, bound to a kernel-chosen port id, asking for extended and capped acks.
-pub fn netlink_socket() -> io::Result<c_int> {
+/// A netlink socket of `protocol` (NETLINK_ROUTE, NETLINK_NETFILTER), bound to a kernel-chosen port id,
+/// asking for extended and capped acks.
+pub fn netlink_socket(protocol: c_int) -> io::Result<c_int> {
     // SAFETY: plain syscalls on integers and a stack struct whose size we pass.
     unsafe {
-        let fd = check(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))?;
+        let fd = check(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol))?;
         let one: c_int = 1;
         // Both are best effort: older kernels lack them and acks still work.
         setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one as *const c_int as *const c_void, 4);
@@ -136,6 +170,33 @@ pub fn recv_datagram(fd: c_int, buf: &mut Vec<u8>) -> io::Result<usize> {
             return Err(err);
         }
         return Ok(n as usize);
+    }
+}
+
+/// read(2) into `buf`, retried on EINTR; 0 means end of file. EAGAIN is returned to the caller.
+pub fn read_some(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { read(fd, buf.as_mut_ptr() as *mut c_void, buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Wait until `fd` is readable (or at end of file / hung up): for a non-blocking fd that said EAGAIN.
+pub fn wait_readable(fd: c_int) -> io::Result<()> {
+    let mut entry = PollFd { fd, events: POLLIN, revents: 0 };
+    loop {
+        // SAFETY: one PollFd on the stack, count 1; -1 = no timeout.
+        match check(unsafe { poll(&mut entry, 1, -1) }) {
+            Err(e) if e.raw_os_error() == Some(EINTR) => continue,
+            other => return other.map(|_| ()),
+        }
     }
 }
 

@@ -1,0 +1,64 @@
+//! Host primitives the plugins need without loading node:fs: sysctls (inside a namespace), flock, reading
+//! a whole fd (stdin), and a file's identity (st_dev/st_ino).
+
+use crate::error::{Error, Result};
+use crate::files;
+use crate::js::args::{arg_opt_string, arg_string, arg_u32};
+use crate::napi::{napi_value, Args, Env, Export};
+use crate::netns::{self, LockMode};
+
+pub static EXPORTS: &[Export] = &[
+    export!("sysctlGet", sysctl_get),
+    export!("sysctlSet", sysctl_set),
+    export!("flock", flock),
+    export!("readFd", read_fd),
+    export!("fileIdentity", file_identity),
+];
+
+/// sysctlGet(nsPath | null, key)
+fn sysctl_get(env: &Env, args: &Args) -> Result<napi_value> {
+    let ns = arg_opt_string(env, args, 0, "namespace path")?;
+    let key = arg_string(env, args, 1, "sysctl key")?;
+    let value = netns::sysctl_get(ns.as_deref(), &key).map_err(|e| e.about("sysctlGet", key.clone()))?;
+    Ok(env.string(&value))
+}
+/// sysctlSet(nsPath | null, key, value)
+fn sysctl_set(env: &Env, args: &Args) -> Result<napi_value> {
+    let ns = arg_opt_string(env, args, 0, "namespace path")?;
+    let key = arg_string(env, args, 1, "sysctl key")?;
+    let value = arg_string(env, args, 2, "sysctl value")?;
+    netns::sysctl_set(ns.as_deref(), &key, &value).map_err(|e| e.about("sysctlSet", key.clone()))?;
+    Ok(env.undefined())
+}
+/// flock(fd, "exclusive" | "shared" | "unlock", tryOnly) -> acquired
+fn flock(env: &Env, args: &Args) -> Result<napi_value> {
+    let fd = arg_u32(env, args, 0, "file descriptor")?;
+    let mode = match arg_string(env, args, 1, "lock mode")?.as_str() {
+        "exclusive" => LockMode::Exclusive,
+        "shared" => LockMode::Shared,
+        "unlock" => LockMode::Unlock,
+        other => return Err(Error::invalid(format!("lock mode {:?} is not exclusive, shared or unlock", other))),
+    };
+    let try_only = args.get(env, 2).map(|v| env.to_bool(v)).transpose()?.unwrap_or(false);
+    let acquired = netns::flock(fd as i32, mode, try_only).map_err(|e| e.about("flock", format!("fd {}", fd)))?;
+    Ok(env.boolean(acquired))
+}
+
+/// readFd(fd, maxBytes) -> Buffer: the fd's whole content (EFBIG past maxBytes).
+fn read_fd(env: &Env, args: &Args) -> Result<napi_value> {
+    let fd = arg_u32(env, args, 0, "file descriptor")?;
+    let max = arg_u32(env, args, 1, "maxBytes")?;
+    let content = files::read_fd(fd as i32, max as usize).map_err(|e| e.about("readFd", format!("fd {}", fd)))?;
+    env.buffer(&content)
+}
+
+/// fileIdentity(path) -> {dev: string, ino: string}: decimal st_dev/st_ino (exact beyond 2^53), symlinks
+/// followed.
+fn file_identity(env: &Env, args: &Args) -> Result<napi_value> {
+    let path = arg_string(env, args, 0, "path")?;
+    let (dev, ino) = files::file_identity(&path).map_err(|e| e.about("fileIdentity", path.clone()))?;
+    let o = env.object();
+    env.set_str(o, c"dev", &dev.to_string());
+    env.set_str(o, c"ino", &ino.to_string());
+    Ok(o)
+}
