@@ -23,7 +23,9 @@ export type NftExpr =
   /** data register <- constant */
   | { type: "immediate"; dreg: number; data: Uint8Array }
   | { type: "masq"; flags?: number }
-  | { type: "counter" };
+  | { type: "counter" }
+  /** only read back (listRules): an expression the kernel holds that none of the above describes */
+  | { type: "unknown"; name: string };
 
 export interface NftTable {
   family: NftFamily;
@@ -59,10 +61,13 @@ export interface NftRule {
 
 /** One change inside a transaction (`Nftables.commit`). */
 export type NftOp =
-  /** create if missing, like `nft add table` (NLM_F_CREATE without NLM_F_EXCL) */
+  /** create if missing, like `nft add table` (no NLM_F_EXCL: an existing table is kept, its comment set) */
   | { op: "addTable"; family: NftFamily; name: string; comment?: string }
   | { op: "deleteTable"; family: NftFamily; name: string }
-  /** create if missing, like `nft add chain`; `hook`+`type`+`priority` make a base chain */
+  /**
+   * create if missing, like `nft add chain`; `hook` makes a base chain (`type` defaults to filter, `priority`
+   * to 0); `type`, `priority` or `policy` without `hook` is EINVAL
+   */
   | {
       op: "addChain";
       family: NftFamily;

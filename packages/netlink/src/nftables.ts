@@ -1,0 +1,104 @@
+// A handle on one network namespace's nftables (a NETLINK_NETFILTER socket): transactions of table, chain
+// and rule changes, and listings with handles and comments. Encoding and decoding happen in the Rust addon
+// (native/src/nft); this file only checks the handle is open and turns the addon's byte buffers into
+// Uint8Arrays.
+import { native, NetlinkProtocol, type NativeAddon } from "./addon";
+import { call, Errno, NetlinkError } from "./errors";
+import type { NftChain, NftExpr, NftFamily, NftOp, NftRule, NftTable } from "./nftables-types";
+
+export class Nftables {
+  /** The namespace path this handle was opened in; null for the caller's own namespace. */
+  readonly nsPath: string | null;
+  #fd: number | undefined;
+
+  private constructor(fd: number, nsPath: string | null) {
+    this.#fd = fd;
+    this.nsPath = nsPath;
+  }
+
+  /**
+   * A handle inside the namespace at `nsPath` (/var/run/netns/x, /proc/<pid>/ns/net); its socket is opened
+   * there once. A missing path throws code 'ENOENT', a file that is not a network namespace 'ENOTNS'.
+   */
+  static at(nsPath: string): Nftables {
+    return new Nftables(
+      call(() => native().open(nsPath, NetlinkProtocol.netfilter)),
+      nsPath,
+    );
+  }
+
+  /** A handle on the calling process's own network namespace. */
+  static current(): Nftables {
+    return new Nftables(
+      call(() => native().open(null, NetlinkProtocol.netfilter)),
+      null,
+    );
+  }
+
+  /** Close the socket; further calls throw EBADF. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    call(() => native().close(fd));
+  }
+
+  private run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
+    const fd = this.#fd;
+    if (fd === undefined) {
+      throw new NetlinkError(`${request}: nftables handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
+    }
+    return call(() => op(native(), fd));
+  }
+
+  /** The tables of one family, or of all. */
+  listTables(family?: NftFamily): NftTable[] {
+    return this.run("nftListTables", (n, fd) => n.nftListTables(fd, family ?? null)) as unknown as NftTable[];
+  }
+
+  /** The chains of one family (or all), optionally of one table only. */
+  listChains(family?: NftFamily, table?: string): NftChain[] {
+    return this.run("nftListChains", (n, fd) => n.nftListChains(fd, family ?? null, table ?? null)) as unknown as NftChain[];
+  }
+
+  /** The rules of a table (or one chain), with handles, comments and decoded exprs; code ENOENT if the table/chain is missing. */
+  listRules(family: NftFamily, table: string, chain?: string): NftRule[] {
+    const rules = this.run("nftListRules", (n, fd) => n.nftListRules(fd, family, table, chain ?? null)) as unknown as NftRule[];
+    for (const rule of rules) {
+      for (const expr of rule.exprs) plainBytes(expr);
+    }
+    return rules;
+  }
+
+  /**
+   * One transaction (NFNL_MSG_BATCH_BEGIN ... END): all ops or none, one ack. A failure throws a
+   * NetlinkError whose `subject` names the first op the kernel refused (e.g. `addRule inet t/masq_checks`).
+   */
+  commit(ops: readonly NftOp[]): void {
+    this.run("nftCommit", (n, fd) => n.nftCommit(fd, ops));
+  }
+
+  /**
+   * List the chain and delete, in one transaction, every rule whose comment starts with `prefix`; returns
+   * the count. A missing table or chain is 0.
+   */
+  deleteRulesByCommentPrefix(family: NftFamily, table: string, chain: string, prefix: string): number {
+    return this.run("nftDeleteRulesByCommentPrefix", (n, fd) => n.nftDeleteRulesByCommentPrefix(fd, family, table, chain, prefix));
+  }
+}
+
+/** The addon returns byte fields as Node Buffers; callers compare them with plain Uint8Arrays. */
+function plainBytes(expr: NftExpr): void {
+  switch (expr.type) {
+    case "cmp":
+    case "immediate":
+      expr.data = new Uint8Array(expr.data);
+      break;
+    case "bitwise":
+      expr.mask = new Uint8Array(expr.mask);
+      expr.xor = new Uint8Array(expr.xor);
+      break;
+    default:
+      break;
+  }
+}
