@@ -1,8 +1,8 @@
-// Pure pieces of @cni/netlink (no kernel, no addon): value formatting, errors, name generation.
+// Pure pieces of @cni/netlink (no kernel, no addon): value formatting and errors.
 import { constants } from "node:os";
 import { describe, expect, test } from "vitest";
 import { Address4, Address6 } from "ip-address";
-import { Errno, ipOnly, ipText, NetlinkError, randomVethName } from "../src/index";
+import { Errno, ipOnly, ipText, NetlinkError } from "../src/index";
 
 describe("ipText", () => {
   test("passes text through and writes ip-address values with their prefix", () => {
@@ -29,15 +29,6 @@ describe("NetlinkError.from", () => {
   test("anything else becomes EUNKNOWN", () => {
     expect(NetlinkError.from("boom")).toMatchObject({ code: "EUNKNOWN", errno: 0, message: "boom" });
     expect(NetlinkError.from(new TypeError("bad")).code).toBe("EUNKNOWN");
-  });
-});
-
-describe("randomVethName", () => {
-  test("is veth + 8 hex digits and varies", () => {
-    const names = new Set(Array.from({ length: 50 }, () => randomVethName()));
-    for (const name of names) expect(name).toMatch(/^veth[0-9a-f]{8}$/);
-    expect(names.size).toBe(50);
-    expect(randomVethName("tap")).toMatch(/^tap[0-9a-f]{8}$/);
   });
 });
 

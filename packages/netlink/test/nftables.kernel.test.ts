@@ -356,3 +356,41 @@ describe("Nftables against the kernel", () => {
     expect(caught(() => Nftables.at("/var/run/netns/nft-does-not-exist")).code).toBe("ENOENT");
   });
 });
+
+// A batch beyond the socket's default send buffer (~200 KB, about 550 of these rules) used to fail with
+// EMSGSIZE; one failing op per message beyond its receive buffer would drop errors (ENOBUFS).
+describe("Nftables with big batches", () => {
+  const RULES = 2000;
+  const inet = { family: "inet", table: MASQ_TABLE } as const;
+  const commentOf = (i: number): string => `${i.toString(16).padStart(16, "0")}-fedcba9876543210, net: mynet, if: eth0, id: c${i}`;
+  /** 2,000 masquerade rules like the plugin's, one per container address 10.1.x.y. */
+  const manyRules = (chain: string): NftOp[] =>
+    Array.from({ length: RULES }, (_, i): NftOp => ({
+      op: "addRule",
+      ...inet,
+      chain,
+      exprs: masqueradeIpv4([10, 1, i >> 8, i & 0xff], [10, 1, 0, 0], 2),
+      comment: commentOf(i),
+    }));
+
+  test("one commit of 2,000 rules applies them all; listing and deleting them by comment work", () => {
+    const { name, nft } = newNamespace();
+    nft.commit([{ op: "addTable", family: "inet", name: MASQ_TABLE }, { op: "addChain", ...inet, name: "masq_checks" }, ...manyRules("masq_checks")]);
+    const rules = nft.listRules("inet", MASQ_TABLE, "masq_checks");
+    expect(rules).toHaveLength(RULES);
+    expect(rules[RULES - 1]?.comment).toBe(commentOf(RULES - 1));
+    expect(nftIn(name, ["list", "chain", "inet", MASQ_TABLE, "masq_checks"]).split("masquerade comment").length - 1).toBe(RULES);
+    // one delete batch of 2,000 ops, and its ack, go through too
+    expect(nft.deleteRulesByCommentPrefix("inet", MASQ_TABLE, "masq_checks", "")).toBe(RULES);
+    expect(nft.listRules("inet", MASQ_TABLE, "masq_checks")).toEqual([]);
+  });
+
+  test("2,000 failing ops: the first one is named, nothing is applied", () => {
+    const { name, nft } = newNamespace();
+    const failure = caught(() => nft.commit([{ op: "addTable", family: "inet", name: MASQ_TABLE }, ...manyRules("missing")]));
+    expect([failure.code, failure.request, failure.subject]).toEqual(["ENOENT", "nftCommit", `addRule inet ${MASQ_TABLE}/missing`]);
+    expect(failure.message).toContain(`op 2 of ${RULES + 1}`);
+    expect(nft.listTables()).toEqual([]);
+    expect(nftIn(name, ["list", "ruleset"]).trim()).toBe("");
+  });
+});

@@ -16,7 +16,7 @@
 //! - `socket.rs`        one netlink socket of a `Protocol` (Route, Netfilter): request/ack, single reply, dump;
 //!                      `send_bytes`/`receive`/`next_seq` for other shapes (batches).
 //! - `netns.rs`, `files.rs`  namespaces (never-blocking open), sysctls, flock; whole-fd reads, file identity.
-//! - `sys.rs`           hand-declared libc: syscalls, named constants (errno, open flags, NETLINK_*).
+//! - `sys.rs`           hand-declared libc: syscalls, named constants (errno, open flags, NETLINK_*, SO_*BUF*).
 //! - `error.rs`         the Error every layer returns: errno + code + request + subject.
 
 /// An `Export` whose JS name is written once (the NUL-terminated copy is made at compile time).

@@ -14,6 +14,13 @@ pub const NETLINK_NETFILTER: c_int = 12;
 pub const SOL_NETLINK: c_int = 270;
 pub const NETLINK_CAP_ACK: c_int = 10;
 pub const NETLINK_EXT_ACK: c_int = 11;
+/// Socket-level options (asm-generic/socket.h): buffer sizes. The *FORCE variants pass the sysctl caps
+/// (net.core.wmem_max/rmem_max) and need CAP_NET_ADMIN.
+pub const SOL_SOCKET: c_int = 1;
+pub const SO_SNDBUF: c_int = 7;
+pub const SO_RCVBUF: c_int = 8;
+pub const SO_SNDBUFFORCE: c_int = 32;
+pub const SO_RCVBUFFORCE: c_int = 33;
 pub const MSG_PEEK: c_int = 2;
 pub const MSG_TRUNC: c_int = 0x20;
 pub const CLONE_NEWNET: c_int = 0x4000_0000;
@@ -43,6 +50,7 @@ pub const EINVAL: i32 = 22;
 pub const ENOTTY: i32 = 25;
 pub const EFBIG: i32 = 27;
 pub const EPROTO: i32 = 71;
+pub const ENOBUFS: i32 = 105;
 pub const EOPNOTSUPP: i32 = 95;
 pub const EADDRNOTAVAIL: i32 = 99;
 pub const ETIMEDOUT: i32 = 110;
@@ -87,6 +95,8 @@ extern "C" {
     fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize;
     fn poll(fds: *mut PollFd, count: c_ulong, timeout_ms: c_int) -> c_int;
     #[cfg(test)]
+    fn getsockopt(fd: c_int, level: c_int, name: c_int, value: *mut c_void, len: *mut u32) -> c_int;
+    #[cfg(test)]
     fn socketpair(domain: c_int, ty: c_int, protocol: c_int, fds: *mut c_int) -> c_int;
 }
 
@@ -129,6 +139,30 @@ pub fn netlink_socket(protocol: c_int) -> io::Result<c_int> {
         }
         Ok(fd)
     }
+}
+
+/// Set a socket buffer size with `forced` (past the sysctl cap), or with `plain` (capped) where the caller
+/// lacks CAP_NET_ADMIN. The kernel doubles the value for its bookkeeping, so the room is at least `bytes`.
+fn set_buffer_size(fd: c_int, forced: c_int, plain: c_int, bytes: usize) -> io::Result<()> {
+    let value: c_int = bytes.min(c_int::MAX as usize / 2) as c_int;
+    let set = |name: c_int| -> io::Result<c_int> {
+        // SAFETY: a c_int on the stack and its size.
+        check(unsafe { setsockopt(fd, SOL_SOCKET, name, &value as *const c_int as *const c_void, std::mem::size_of::<c_int>() as u32) })
+    };
+    match set(forced) {
+        Err(e) if e.raw_os_error() == Some(EPERM) => set(plain).map(|_| ()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Let one datagram of `bytes` through: netlink refuses a send larger than the send buffer (EMSGSIZE).
+pub fn grow_send_buffer(fd: c_int, bytes: usize) -> io::Result<()> {
+    set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, bytes)
+}
+
+/// Room for `bytes` of queued answers: past the receive buffer the kernel drops them (ENOBUFS).
+pub fn grow_receive_buffer(fd: c_int, bytes: usize) -> io::Result<()> {
+    set_buffer_size(fd, SO_RCVBUFFORCE, SO_RCVBUF, bytes)
 }
 
 pub fn send_all(fd: c_int, buf: &[u8]) -> io::Result<()> {
@@ -256,5 +290,35 @@ pub fn flock_fd(fd: c_int, op: c_int) -> io::Result<()> {
             Err(e) if e.raw_os_error() == Some(EINTR) => continue,
             other => return other.map(|_| ()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buffer_size(fd: c_int, name: c_int) -> c_int {
+        let mut value: c_int = 0;
+        let mut len = std::mem::size_of::<c_int>() as u32;
+        // SAFETY: a c_int on the stack and its size.
+        check(unsafe { getsockopt(fd, SOL_SOCKET, name, &mut value as *mut c_int as *mut c_void, &mut len) }).unwrap();
+        value
+    }
+
+    #[test]
+    fn buffers_grow_past_their_defaults() {
+        let fd = netlink_socket(NETLINK_NETFILTER).unwrap();
+        let (send_before, receive_before) = (buffer_size(fd, SO_SNDBUF), buffer_size(fd, SO_RCVBUF));
+        let wanted = 4 * 1024 * 1024;
+        grow_send_buffer(fd, wanted).unwrap();
+        grow_receive_buffer(fd, wanted).unwrap();
+        let (send_after, receive_after) = (buffer_size(fd, SO_SNDBUF), buffer_size(fd, SO_RCVBUF));
+        assert!(send_after > send_before, "send buffer {} -> {}", send_before, send_after);
+        assert!(receive_after > receive_before, "receive buffer {} -> {}", receive_before, receive_after);
+        // With CAP_NET_ADMIN the *FORCE options pass the sysctl caps: the kernel keeps twice the value.
+        if send_after as usize >= 2 * wanted {
+            assert_eq!(receive_after as usize, 2 * wanted);
+        }
+        close_fd(fd);
     }
 }

@@ -13,6 +13,14 @@ use crate::sys;
 
 /// The kernel's limit for table, chain and set names, with the NUL (NFT_NAME_MAXLEN).
 const NAME_MAX_BYTES: usize = 255;
+/// Batches larger than this get a send buffer of their size: the default (net.core.wmem_default, ~200 KB,
+/// about 550 masquerade rules) refuses a larger datagram with EMSGSIZE.
+const SEND_BUFFER_GROW_ABOVE_BYTES: usize = 128 * 1024;
+/// Receive-buffer room per op: a failing batch answers every failed op with its own error message, each
+/// charged at its socket-buffer truesize (under 1 KB); past the buffer the kernel drops them (ENOBUFS).
+const ANSWER_ROOM_PER_OP_BYTES: usize = 1024;
+/// Below this many ops the default receive buffer (~200 KB) holds every possible answer.
+const RECEIVE_BUFFER_GROW_ABOVE_OPS: usize = 100;
 /// A rule list that changes under deleteRulesByCommentPrefix (a handle gone) is read again this often.
 const DELETE_RETRIES: usize = 3;
 
@@ -113,8 +121,13 @@ pub fn commit(sock: Socket, ops: &[Op]) -> Result<()> {
         messages.push(op.message().map_err(|e| e.about("nftCommit", op.describe()))?);
     }
     let batch = msg::batch(messages, next_seq);
+    grow_buffers_for(sock, batch.bytes.len(), ops.len()).map_err(|e| e.about("nftCommit", format!("batch of {} ops", ops.len())))?;
     sock.send_bytes(&batch.bytes).map_err(|e| e.about("nftCommit", format!("batch of {} ops", ops.len())))?;
-    match await_batch(sock, &batch)? {
+    let outcome = await_batch(sock, &batch).map_err(|e| {
+        let e = if e.errno == sys::ENOBUFS { e.with_detail("the kernel dropped answers to the batch: more failed ops than the receive buffer holds") } else { e };
+        e.about("nftCommit", format!("batch of {} ops", ops.len()))
+    })?;
+    match outcome {
         BatchOutcome::Done => Ok(()),
         BatchOutcome::Refused { error } => Err(error.about("nftCommit", format!("batch of {} ops", ops.len()))),
         BatchOutcome::OpFailed { index, mut error } => {
@@ -126,6 +139,18 @@ pub fn commit(sock: Socket, ops: &[Op]) -> Result<()> {
             Err(error.about("nftCommit", ops[index].describe()))
         }
     }
+}
+
+/// Make room for a big batch and for its answers (one error per op at worst). Only ever grows: the kernel
+/// doubles what it is given, and small batches (the usual plugin call) cost no extra syscall.
+fn grow_buffers_for(sock: Socket, batch_bytes: usize, op_count: usize) -> Result<()> {
+    if batch_bytes > SEND_BUFFER_GROW_ABOVE_BYTES {
+        sys::grow_send_buffer(sock.fd, batch_bytes)?;
+    }
+    if op_count > RECEIVE_BUFFER_GROW_ABOVE_OPS {
+        sys::grow_receive_buffer(sock.fd, op_count * ANSWER_ROOM_PER_OP_BYTES)?;
+    }
+    Ok(())
 }
 
 enum BatchOutcome {
