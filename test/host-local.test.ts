@@ -152,6 +152,17 @@ describe("results per spec version", () => {
     expect(err.msg + (err.details ?? "")).toMatch(/nope\.conf/);
     expect(leaseNames(dataDir, NET)).toEqual([]);
   });
+
+  // The Go plugin reads the whole file, so /dev/zero never ends there.
+  itOurs("a resolvConf that never ends (/dev/zero) is an error naming it, read only so far; no lease", () => {
+    const dataDir = makeTempDir();
+    const out = run({ command: "ADD", config: netConf({ dataDir, ipam: { subnet: "10.1.2.0/24", resolvConf: "/dev/zero" } }) });
+    const err = cniError(out);
+    expect(err.code).toBe(7);
+    expect(err.msg).toBe('"ipam.resolvConf" /dev/zero is larger than 65536 bytes: not a resolv.conf');
+    expect(looksLikeCrash(out)).toBe(false);
+    expect(leaseNames(dataDir, NET)).toEqual([]);
+  });
 });
 
 describe("config: range sets", () => {
@@ -790,6 +801,23 @@ describe("path safety and bad input", () => {
     expect(err.code).toBe(6);
     expect(err.msg).toMatch(/error unmarshall network config/);
     expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  // Go's decoder refuses more than 10,000 levels (code 6); a deeper value must not reach code that
+  // walks it recursively (JSON.stringify in an error message overflowed the stack: code 999).
+  it.each([
+    ["prevResult.ips", (deep: string) => `"prevResult": {"cniVersion": "1.0.0", "ips": ${deep}}`],
+    ["an unknown key", (deep: string) => `"x-unknown": ${deep}`],
+  ])("a value nested 100,000 levels deep in %s → code 6, nothing written", (_, field) => {
+    const dataDir = makeTempDir();
+    const base = JSON.stringify(netConf({ dataDir, ipam: { subnet: "10.1.2.0/24" } }));
+    const config = `${base.slice(0, -1)}, ${field("[".repeat(100_000) + "]".repeat(100_000))}}`;
+    const out = run({ command: "ADD", config });
+    const err = cniError(out);
+    expect(err.code).toBe(6);
+    expect(err.msg).toMatch(/^error unmarshall network config: .*exceeded max depth/);
+    expect(looksLikeCrash(out)).toBe(false);
+    expect(listNetDir(dataDir, NET)).toEqual([]);
   });
 
   it("missing environment → code 4 naming every missing variable", () => {

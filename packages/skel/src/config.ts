@@ -1,13 +1,11 @@
 // The network configuration on stdin: the well-known keys decoded case-insensitively and type-checked
 // (protocol.md §3), and the GC input list of valid attachments.
 import { CniError, ErrorCode } from "./errors";
+import { isValidName } from "./env";
 import { getKey, isJsonObject, readKey, wrongType, type JsonObject } from "./json";
 import { decodeResultAt, readDNSFields } from "./result";
 import type { Attachment, DNS, NetConf } from "./types";
 import { DEFAULT_CONFIG_VERSION } from "./versions";
-
-/** `^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$`: container ids and network names (the latter is a directory name in host-local). */
-export const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The config's `cniVersion`, "" and absent meaning 0.1.0. A non-string is code 7 naming the key. */
 export function configVersion(raw: JsonObject): string {
@@ -18,7 +16,7 @@ export function configVersion(raw: JsonObject): string {
 export function validateNetworkName(raw: JsonObject): string {
   const name = readKey.string(raw, "name");
   if (!name) throw new CniError(ErrorCode.InvalidNetworkConfig, "missing network name");
-  if (!VALID_NAME.test(name)) {
+  if (!isValidName(name)) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", name);
   }
   return name;
@@ -97,13 +95,16 @@ export function validAttachments(config: NetConf): Attachment[] {
       "the runtime must list the attachments that are still valid; refusing to treat a missing list as empty",
     );
   }
-  return list.map((item, i) => {
+  const attachments: Attachment[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
     const where = `${key}[${i}]`;
     if (!isJsonObject(item)) throw wrongType(where, "an object", item);
     const containerID = readKey.string(item, "containerID", where);
     const ifname = readKey.string(item, "ifname", where);
     if (!containerID) throw wrongType(`${where}.containerID`, "a non-empty string", getKey(item, "containerID") ?? null);
     if (!ifname) throw wrongType(`${where}.ifname`, "a non-empty string", getKey(item, "ifname") ?? null);
-    return { containerID, ifname };
-  });
+    attachments.push({ containerID, ifname });
+  }
+  return attachments;
 }

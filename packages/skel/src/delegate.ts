@@ -1,11 +1,12 @@
 // Delegation to another plugin (IPAM) through CNI_PATH (protocol.md §6, Go's pkg/invoke):
 // find the executable, run it with the same stdin bytes and environment but CNI_COMMAND set to the
 // verb, and turn its stdout into a result or rethrow its CNI error unchanged.
-import { spawnSync } from "node:child_process";
-import { accessSync, constants, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+//
+// node:child_process, node:fs and node:path are required when a delegation happens, not imported: a
+// plugin that never delegates on a call must not pay their start-up cost.
 import { CniError, ErrorCode } from "./errors";
-import { isJsonObject } from "./json";
+import { nodeFs, writeProcessOutput } from "./host";
+import { isJsonObject, parseJson } from "./json";
 import { decodeResultAt } from "./result";
 import type { CmdArgs, Command, Result } from "./types";
 
@@ -62,11 +63,13 @@ export function findPlugin(type: string, paths: readonly string[]): string {
   if (paths.length === 0) {
     throw new CniError(ErrorCode.InvalidEnvironment, "required env variables [CNI_PATH] missing", `needed to find plugin "${type}"`);
   }
+  const fs = nodeFs();
+  const { join } = nodePath();
   for (const dir of paths) {
     const candidate = join(dir, type);
     try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
+      if (!fs.statSync(candidate).isFile()) continue;
+      fs.accessSync(candidate, fs.constants.X_OK);
       return candidate;
     } catch {
       // absent or not executable here: keep looking
@@ -77,6 +80,24 @@ export function findPlugin(type: string, paths: readonly string[]): string {
     `failed to find plugin "${type}" in path [${paths.join(" ")}]`,
     "no regular executable file by that name in any CNI_PATH directory",
   );
+}
+
+function nodeChildProcess(): typeof import("node:child_process") {
+  try {
+    return require("node:child_process") as typeof import("node:child_process");
+  } catch (failure) {
+    if (!(failure instanceof ReferenceError)) throw failure;
+    return process.getBuiltinModule("node:child_process");
+  }
+}
+
+function nodePath(): typeof import("node:path") {
+  try {
+    return require("node:path") as typeof import("node:path");
+  } catch (failure) {
+    if (!(failure instanceof ReferenceError)) throw failure;
+    return process.getBuiltinModule("node:path");
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -92,6 +113,7 @@ function childEnv(env: Record<string, string | undefined>, command: Command): Re
 
 /** Spawn the plugin, retrying a few times on ETXTBSY. Failing to start it at all is code 5. */
 async function spawnPlugin(request: DelegateRequest): Promise<DelegateResponse> {
+  const { spawnSync } = nodeChildProcess();
   for (let attempt = 0; ; attempt++) {
     const r = spawnSync(request.pluginPath, [], {
       input: request.stdinData,
@@ -115,7 +137,7 @@ async function spawnPlugin(request: DelegateRequest): Promise<DelegateResponse> 
 function forwardStderr(stderr: Buffer | string | undefined): void {
   if (stderr === undefined || stderr.length === 0) return;
   try {
-    writeSync(2, typeof stderr === "string" ? Buffer.from(stderr) : stderr);
+    writeProcessOutput(2, typeof stderr === "string" ? stderr : stderr.toString("utf8"));
   } catch {
     // logging only
   }
@@ -136,7 +158,7 @@ function childError(type: string, response: DelegateResponse): CniError {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stdout);
+    parsed = parseJson(stdout);
   } catch {
     parsed = undefined;
   }
@@ -151,7 +173,7 @@ function childError(type: string, response: DelegateResponse): CniError {
 function childResult(type: string, stdout: string, configVersion: string): Result {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stdout);
+    parsed = parseJson(stdout);
   } catch (err) {
     throw new CniError(ErrorCode.DecodingFailure, `failed to parse the result of plugin "${type}"`, `${(err as Error).message}: ${clip(stdout)}`);
   }

@@ -5,13 +5,32 @@
 export { ALL_VERSIONS, CURRENT_VERSION, compareVersions, type SpecVersion } from "./versions";
 export { CniError, ErrorCode, isCniError, toCniError, formatError } from "./errors";
 export type { Interface, IPConfig, Route, DNS, Result, NetConf, Command, CmdArgs, PluginSpec, PluginIO, Plugin, Attachment } from "./types";
-export { parseResult, formatResult, resultToVersion } from "./result";
-export { getKey, readKey, type JsonObject } from "./json";
-export { parseNetConf, validAttachments, VALID_NAME, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
+export { parseResult, formatResult, resultToVersion, decodeRoutes, readDNSFields } from "./result";
+export { getKey, readKey, isJsonObject, wrongType, parseJson, MAX_JSON_DEPTH, type JsonObject } from "./json";
+export { parseNetConf, validAttachments, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
 export { parseCniArgs } from "./cniargs";
-export { parseIP, formatIP, ipFamily, type IPBytes } from "./ip";
-export { validateContainerId, validateIfName } from "./env";
+export {
+  parseIP,
+  parseCIDR,
+  formatIP,
+  formatCIDR,
+  ipToBytes,
+  ipFromBytes,
+  nextIP,
+  prevIP,
+  networkOf,
+  lastAddressOf,
+  cidrContains,
+  compareIP,
+  sameIP,
+  familyBits,
+  type Family,
+  type IPAddr,
+  type CIDR,
+} from "./ip";
+export { validateContainerId, validateIfName, isValidName } from "./env";
 export { definePlugin } from "./plugin";
+export { setProcessHost, MAX_STDIN_BYTES, type ProcessHost, type FileIdentity } from "./host";
 export {
   delegate,
   delegateAdd,

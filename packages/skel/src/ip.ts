@@ -1,132 +1,309 @@
-// Just enough IP address handling to read and print results as Go's net.IP / net.IPNet do:
-// strict parsing, canonical text (compressed lowercase IPv6, IPv4-mapped IPv6 printed dotted).
+// IP addresses as values: (family, unsigned integer). One type for every plugin and package, read and
+// printed exactly as Go's net.ParseIP / net.ParseCIDR / net.IP.String() / net.IPNet.String() do, since
+// the text ends up in results, in the Go plugins' lease files, and in messages compared with Go's.
+// On every call's path: plain loops over char codes, no regex.
 
-/** 4 bytes for IPv4, 16 for IPv6. */
-export type IPBytes = Uint8Array;
+export type Family = 4 | 6;
 
-export interface ParsedCidr {
-  ip: IPBytes;
-  prefixLength: number;
+export interface IPAddr {
+  readonly family: Family;
+  /** the address as an unsigned integer: 32 bits for IPv4, 128 for IPv6 */
+  readonly value: bigint;
 }
 
-/** Parse dotted-quad IPv4 (no leading zeros, as Go) or IPv6 (with `::` and an optional trailing IPv4). */
-export function parseIP(text: string): IPBytes | undefined {
-  return text.includes(":") ? parseIPv6(text) : parseIPv4(text);
+/** An address and a prefix length, as CIDR text says it ("10.1.2.3/24"): `ip` keeps its host bits. */
+export interface CIDR {
+  readonly ip: IPAddr;
+  readonly prefix: number;
 }
 
-function parseIPv4(text: string): IPBytes | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
+const CHAR_0 = 48;
+const CHAR_9 = 57;
+const CHAR_DOT = 46;
+const CHAR_COLON = 58;
+const CHAR_SLASH = 47;
+const CHAR_LOWER_A = 97;
+const CHAR_LOWER_F = 102;
+const CHAR_UPPER_A = 65;
+const CHAR_UPPER_F = 70;
+
+const IPV4_MAPPED_PREFIX = 0xffffn << 32n;
+const IPV4_MAPPED_MASK = ~0xffffffffn & ((1n << 128n) - 1n);
+
+/** 32 or 128. */
+export function familyBits(family: Family): number {
+  return family === 4 ? 32 : 128;
+}
+
+/** All ones in the family's bits: the largest address. */
+function allOnes(family: Family): bigint {
+  return family === 4 ? 0xffffffffn : (1n << 128n) - 1n;
+}
+
+/** The host part's mask for `prefix` (the low `bits - prefix` bits set). */
+function hostMask(family: Family, prefix: number): bigint {
+  return (1n << BigInt(familyBits(family) - prefix)) - 1n;
+}
+
+// ---------------------------------------------------------------- parsing
+
+/**
+ * Parse an address as Go's net.ParseIP: dotted-quad IPv4 without leading zeros, or IPv6 with one
+ * optional `::` and an optional dotted IPv4 tail. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is
+ * IPv4, as Go's To4 sees it. Zones (`%eth0`), prefixes, spaces: undefined.
+ */
+export function parseIP(text: string): IPAddr | undefined {
+  return parseIPRange(text, 0, text.length);
+}
+
+/** Parse `text[start, end)`; see parseIP. */
+function parseIPRange(text: string, start: number, end: number): IPAddr | undefined {
+  for (let i = start; i < end; i++) {
+    if (text.charCodeAt(i) === CHAR_COLON) return parseIPv6(text, start, end);
   }
-  return out;
+  const v4 = parseIPv4(text, start, end);
+  return v4 < 0 ? undefined : { family: 4, value: BigInt(v4) };
 }
 
-function parseIPv6(text: string): IPBytes | undefined {
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const head = parseGroups(halves[0] as string, halves.length === 1);
-  const tail = halves.length === 2 ? parseGroups(halves[1] as string, true) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const groups = head.length + tail.length;
-  if (halves.length === 1 ? groups !== 8 : groups > 7) return undefined;
-  const words = [...head, ...new Array<number>(8 - groups).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
-}
-
-/** Colon-separated 16-bit groups; the last may be a dotted IPv4 when `allowV4Tail`. */
-function parseGroups(text: string, allowV4Tail: boolean): number[] | undefined {
-  if (text === "") return [];
-  const parts = text.split(":");
-  const words: number[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as string;
-    if (allowV4Tail && i === parts.length - 1 && p.includes(".")) {
-      const v4 = parseIPv4(p);
-      if (v4 === undefined) return undefined;
-      words.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
-    } else {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
-      words.push(parseInt(p, 16));
+/** Dotted quad in `text[start, end)` as a 32-bit number, or -1. */
+function parseIPv4(text: string, start: number, end: number): number {
+  let value = 0;
+  let fields = 0;
+  let i = start;
+  while (fields < 4) {
+    const fieldStart = i;
+    let field = 0;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c < CHAR_0 || c > CHAR_9) break;
+      // Go rejects leading zeros ("010" could mean octal elsewhere)
+      if (i > fieldStart && field === 0) return -1;
+      field = field * 10 + (c - CHAR_0);
+      if (field > 255) return -1;
+      i++;
+    }
+    if (i === fieldStart) return -1;
+    value = value * 256 + field;
+    fields++;
+    if (fields < 4) {
+      if (i >= end || text.charCodeAt(i) !== CHAR_DOT) return -1;
+      i++;
     }
   }
-  return words;
+  return i === end ? value : -1;
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (Go's To4), or the address itself if IPv4. */
-function asIPv4(ip: IPBytes): IPBytes | undefined {
-  if (ip.length === 4) return ip;
-  for (let i = 0; i < 10; i++) if (ip[i] !== 0) return undefined;
-  return ip[10] === 0xff && ip[11] === 0xff ? ip.subarray(12) : undefined;
+function hexValue(c: number): number {
+  if (c >= CHAR_0 && c <= CHAR_9) return c - CHAR_0;
+  if (c >= CHAR_LOWER_A && c <= CHAR_LOWER_F) return c - CHAR_LOWER_A + 10;
+  if (c >= CHAR_UPPER_A && c <= CHAR_UPPER_F) return c - CHAR_UPPER_A + 10;
+  return -1;
 }
 
-/** 4 when the address is IPv4 or IPv4-mapped (Go's `To4() != nil`), else 6. */
-export function ipFamily(ip: IPBytes): 4 | 6 {
-  return asIPv4(ip) === undefined ? 6 : 4;
+/** IPv6 in `text[start, end)` (known to hold a colon), as netip.ParseAddr reads it. */
+function parseIPv6(text: string, start: number, end: number): IPAddr | undefined {
+  const words: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  let count = 0;
+  let ellipsis = -1; // index in `words` where "::" stands
+  let i = start;
+  if (end - start >= 2 && text.charCodeAt(i) === CHAR_COLON && text.charCodeAt(i + 1) === CHAR_COLON) {
+    ellipsis = 0;
+    i += 2;
+    if (i === end) return { family: 6, value: 0n };
+  }
+  while (i < end) {
+    const groupStart = i;
+    let word = 0;
+    let digits = 0;
+    for (; i < end; i++) {
+      const digit = hexValue(text.charCodeAt(i));
+      if (digit < 0) break;
+      word = word * 16 + digit;
+      digits++;
+    }
+    if (i < end && text.charCodeAt(i) === CHAR_DOT) {
+      // a dotted IPv4 tail: two groups' worth, exactly the last two unless "::" fills the gap
+      if ((ellipsis < 0 && count !== 6) || count > 6) return undefined;
+      const v4 = parseIPv4(text, groupStart, end);
+      if (v4 < 0) return undefined;
+      words[count++] = v4 >>> 16;
+      words[count++] = v4 & 0xffff;
+      break;
+    }
+    if (digits === 0 || digits > 4 || count === 8) return undefined;
+    words[count++] = word;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== CHAR_COLON) return undefined;
+    i++;
+    if (i === end) return undefined; // a trailing single colon
+    if (text.charCodeAt(i) === CHAR_COLON) {
+      if (ellipsis >= 0) return undefined; // a second "::"
+      ellipsis = count;
+      i++;
+    }
+  }
+  if (ellipsis >= 0) {
+    if (count === 8) return undefined; // "::" must stand for at least one zero group
+    const moved = count - ellipsis;
+    for (let k = moved - 1; k >= 0; k--) {
+      words[8 - moved + k] = words[ellipsis + k] as number;
+    }
+    for (let k = ellipsis; k < 8 - moved; k++) words[k] = 0;
+  } else if (count !== 8) {
+    return undefined;
+  }
+  let value = 0n;
+  for (let k = 0; k < 8; k++) value = (value << 16n) | BigInt(words[k] as number);
+  if ((value & IPV4_MAPPED_MASK) === IPV4_MAPPED_PREFIX) return { family: 4, value: value & 0xffffffffn };
+  return { family: 6, value };
 }
 
-/** Canonical text, as Go's net.IP.String(). */
-export function formatIP(ip: IPBytes): string {
-  const v4 = asIPv4(ip);
-  if (v4 !== undefined) return Array.from(v4).join(".");
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push(((ip[2 * i] as number) << 8) | (ip[2 * i + 1] as number));
+/**
+ * Parse `addr/prefix` as Go's net.ParseCIDR: any decimal digits for the prefix (leading zeros too),
+ * at most the bits of the address as written. An IPv4-mapped address reads as IPv4 with the prefix
+ * less 96, and a mapped address with a prefix under 96 gets prefix 0: that is the text Go prints for
+ * both (`::ffff:10.0.0.1/120` is `10.0.0.1/24`, `::ffff:10.0.0.1/64` is `10.0.0.1/0`).
+ */
+export function parseCIDR(text: string): CIDR | undefined {
+  const end = text.length;
+  let slash = -1;
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === CHAR_SLASH) {
+      slash = i;
+      break;
+    }
+  }
+  if (slash < 0 || slash + 1 === end) return undefined;
+  let prefix = 0;
+  for (let i = slash + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < CHAR_0 || c > CHAR_9) return undefined;
+    prefix = prefix * 10 + (c - CHAR_0);
+    if (prefix > 128) return undefined;
+  }
+  const ip = parseIPRange(text, 0, slash);
+  if (ip === undefined) return undefined;
+  let writtenAsIPv6 = false;
+  for (let i = 0; i < slash; i++) {
+    if (text.charCodeAt(i) === CHAR_COLON) {
+      writtenAsIPv6 = true;
+      break;
+    }
+  }
+  if (!writtenAsIPv6) return prefix > 32 ? undefined : { ip, prefix };
+  // Go checks the prefix against the 128 bits of the text, then prints a mapped address's mask in IPv4 terms.
+  if (ip.family === 4) return { ip, prefix: prefix > 96 ? prefix - 96 : 0 };
+  return { ip, prefix };
+}
+
+// ---------------------------------------------------------------- printing
+
+/** Canonical text, as Go's net.IP.String(): dotted IPv4; lowercase IPv6 with the longest zero run as `::`. */
+export function formatIP(ip: IPAddr): string {
+  if (ip.family === 4) {
+    const v = Number(ip.value);
+    return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+  }
+  const words: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  let rest = ip.value;
+  for (let k = 7; k >= 0; k--) {
+    words[k] = Number(rest & 0xffffn);
+    rest >>= 16n;
+  }
   // The longest run (first on a tie) of two or more zero groups becomes "::" (RFC 5952).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
+  for (let k = 0; k < 8; ) {
+    if (words[k] !== 0) {
+      k++;
       continue;
     }
-    let j = i;
+    let j = k;
     while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
+    if (j - k > bestLen) {
+      bestStart = k;
+      bestLen = j - k;
     }
-    i = j;
+    k = j;
   }
-  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(":");
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
-}
-
-/** `ip/prefix` with a decimal prefix within the family's bits (the IP keeps its host bits). */
-export function parseCIDR(text: string): ParsedCidr | undefined {
-  const slash = text.indexOf("/");
-  if (slash < 0) return undefined;
-  const ip = parseIP(text.slice(0, slash));
-  const prefixText = text.slice(slash + 1);
-  if (ip === undefined || !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefixLength = Number(prefixText);
-  if (prefixLength > ip.length * 8) return undefined;
-  return { ip, prefixLength };
-}
-
-/** Canonical text, as Go's net.IPNet.String(); an IPv4-mapped address with a /96+ prefix prints as IPv4. */
-export function formatCIDR(cidr: ParsedCidr): string {
-  const { ip, prefixLength } = cidr;
-  if (ip.length === 16 && ipFamily(ip) === 4) {
-    if (prefixLength >= 96) return `${formatIP(ip)}/${prefixLength - 96}`;
-    return `${formatIPv6Plain(ip)}/${prefixLength}`;
+  let out = "";
+  for (let k = 0; k < 8; k++) {
+    if (k === bestStart) {
+      out += "::";
+      k += bestLen - 1;
+      continue;
+    }
+    if (out !== "" && !out.endsWith(":")) out += ":";
+    out += (words[k] as number).toString(16);
   }
-  return `${formatIP(ip)}/${prefixLength}`;
+  return out;
 }
 
-/** IPv6 text for an IPv4-mapped address whose prefix cannot be expressed in IPv4 terms. */
-function formatIPv6Plain(ip: IPBytes): string {
-  const v4 = Array.from(ip.subarray(12)).join(".");
-  return `::ffff:${v4}`;
+/** `ip/prefix`, as Go's net.IPNet.String() prints an address with its mask. */
+export function formatCIDR(cidr: CIDR): string {
+  return `${formatIP(cidr.ip)}/${cidr.prefix}`;
+}
+
+// ---------------------------------------------------------------- bytes
+
+/** 4 bytes for IPv4, 16 for IPv6, in network order. */
+export function ipToBytes(ip: IPAddr): Uint8Array {
+  const bytes = new Uint8Array(ip.family === 4 ? 4 : 16);
+  let rest = ip.value;
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return bytes;
+}
+
+/** The address in 4 or 16 network-order bytes (an IPv4-mapped one is IPv4, as Go's To4); else undefined. */
+export function ipFromBytes(bytes: Uint8Array): IPAddr | undefined {
+  if (bytes.length !== 4 && bytes.length !== 16) return undefined;
+  let value = 0n;
+  for (let i = 0; i < bytes.length; i++) value = (value << 8n) | BigInt(bytes[i] as number);
+  if (bytes.length === 4) return { family: 4, value };
+  if ((value & IPV4_MAPPED_MASK) === IPV4_MAPPED_PREFIX) return { family: 4, value: value & 0xffffffffn };
+  return { family: 6, value };
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+/** The next address; the largest wraps to the smallest (the zero address) of its family. */
+export function nextIP(ip: IPAddr): IPAddr {
+  return { family: ip.family, value: (ip.value + 1n) & allOnes(ip.family) };
+}
+
+/** The previous address; the zero address wraps to the largest of its family. */
+export function prevIP(ip: IPAddr): IPAddr {
+  return { family: ip.family, value: (ip.value - 1n) & allOnes(ip.family) };
+}
+
+/** The network: host bits cleared, same prefix. */
+export function networkOf(cidr: CIDR): CIDR {
+  const { ip, prefix } = cidr;
+  return { ip: { family: ip.family, value: ip.value & ~hostMask(ip.family, prefix) }, prefix };
+}
+
+/** The last address of the network (for IPv4, the broadcast address). */
+export function lastAddressOf(cidr: CIDR): IPAddr {
+  const { ip, prefix } = cidr;
+  return { family: ip.family, value: ip.value | hostMask(ip.family, prefix) };
+}
+
+/** Whether `ip` is of the CIDR's family and inside its network. */
+export function cidrContains(cidr: CIDR, ip: IPAddr): boolean {
+  if (ip.family !== cidr.ip.family) return false;
+  const networkMask = ~hostMask(ip.family, cidr.prefix);
+  return (ip.value & networkMask) === (cidr.ip.value & networkMask);
+}
+
+/** Order by family (IPv4 first), then by value: negative, 0 or positive. */
+export function compareIP(a: IPAddr, b: IPAddr): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+}
+
+export function sameIP(a: IPAddr, b: IPAddr): boolean {
+  return a.family === b.family && a.value === b.value;
 }

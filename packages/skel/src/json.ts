@@ -33,11 +33,88 @@ export function keyPath(where: string | undefined, key: string): string {
   return where ? `${where}.${key}` : key;
 }
 
-/** A short description of a JSON value's type and value for error details, e.g. `got string "1500"`. */
+/** How deep Go's encoding/json lets a document nest (arrays and objects); no runtime sends more. */
+export const MAX_JSON_DEPTH = 10000;
+
+const CHAR_QUOTE = 34;
+const CHAR_BACKSLASH = 92;
+const CHAR_OPEN_BRACKET = 91;
+const CHAR_CLOSE_BRACKET = 93;
+const CHAR_OPEN_BRACE = 123;
+const CHAR_CLOSE_BRACE = 125;
+
+/**
+ * JSON.parse with Go's nesting limit: a document nested deeper than MAX_JSON_DEPTH is a SyntaxError
+ * ("exceeded max depth", as Go's decoder says), found by a scan before parsing. A value that deep
+ * takes a second to parse and overflows the stack of anything that walks it later (JSON.stringify).
+ * A text shorter than the limit cannot nest that deep, so a normal config is not scanned at all.
+ */
+export function parseJson(text: string): unknown {
+  if (text.length > MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new SyntaxError(`exceeded max depth: arrays and objects nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+  return JSON.parse(text) as unknown;
+}
+
+/** Whether brackets and braces outside strings nest deeper than `limit` somewhere in `text`. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  const end = text.length;
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === CHAR_QUOTE) {
+      for (i++; i < end; i++) {
+        const s = text.charCodeAt(i);
+        if (s === CHAR_BACKSLASH) i++;
+        else if (s === CHAR_QUOTE) break;
+      }
+    } else if (c === CHAR_OPEN_BRACKET || c === CHAR_OPEN_BRACE) {
+      if (++depth > limit) return true;
+    } else if (c === CHAR_CLOSE_BRACKET || c === CHAR_CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+const DESCRIPTION_LIMIT = 64;
+
+/**
+ * A short description of a JSON value's type and value for error details, e.g. `got string "1500"`.
+ * Only the start of the value is printed, so a huge or deeply nested one costs no more than a small one
+ * (JSON.stringify of a value nested 100,000 deep overflows the stack).
+ */
 export function describeJson(value: unknown): string {
   const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
-  const text = JSON.stringify(value) ?? String(value);
-  return `got ${type} ${text.length > 64 ? `${text.slice(0, 61)}...` : text}`;
+  const text = jsonPreview(value, DESCRIPTION_LIMIT + 1);
+  return `got ${type} ${text.length > DESCRIPTION_LIMIT ? `${text.slice(0, DESCRIPTION_LIMIT - 3)}...` : text}`;
+}
+
+/** JSON text of `value`, cut off once it is `budget` characters long; recursion stops there too. */
+function jsonPreview(value: unknown, budget: number): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > budget ? value.slice(0, budget) : value);
+  }
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? String(value);
+  let out = Array.isArray(value) ? "[" : "{";
+  let first = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && out.length < budget; i++) {
+      out += (first ? "" : ",") + jsonPreview(value[i] ?? null, budget - out.length);
+      first = false;
+    }
+  } else {
+    for (const key in value) {
+      if (out.length >= budget) break;
+      if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+      const entry = (value as JsonObject)[key];
+      if (entry === undefined) continue;
+      out += `${first ? "" : ","}${jsonPreview(key, budget - out.length)}:`;
+      out += jsonPreview(entry, budget - out.length);
+      first = false;
+    }
+  }
+  return out.length < budget ? out + (Array.isArray(value) ? "]" : "}") : out;
 }
 
 export function wrongType(path: string, expected: string, value: unknown): CniError {
@@ -83,9 +160,9 @@ function readArray(obj: JsonObject, key: string, where?: string): unknown[] | un
 function readStringArray(obj: JsonObject, key: string, where?: string): string[] | undefined {
   const list = readArray(obj, key, where);
   if (list === undefined) return undefined;
-  list.forEach((item, i) => {
-    if (typeof item !== "string") throw wrongType(`${keyPath(where, key)}[${i}]`, "a string", item);
-  });
+  for (let i = 0; i < list.length; i++) {
+    if (typeof list[i] !== "string") throw wrongType(`${keyPath(where, key)}[${i}]`, "a string", list[i]);
+  }
   return list as string[];
 }
 

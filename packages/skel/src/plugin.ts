@@ -2,11 +2,15 @@
 // The order of checks: command, required env and its values, stdin, JSON, network name, versions,
 // the rest of the config, the own-netns guard, then the handler. Every failure on the way is a CNI
 // error on stdout and exit 1; a handler's untyped exception is code 999 with its message, never a trace.
-import { readFileSync, writeSync } from "node:fs";
+//
+// Every call is a fresh process, so this path avoids what costs start-up time: no node:* module (the
+// process host reads stdin, Bun.write prints), VERSION answered before anything else is built, and
+// loops rather than the first use of array methods, spread and regexes.
 import { configVersion, parseNetConf, validateNetworkName } from "./config";
 import { isCommand, requireEnv, validateContainerId, validateIfName } from "./env";
 import { CniError, ErrorCode, formatError, toCniError } from "./errors";
-import { goQuotedList, isJsonObject, type JsonObject } from "./json";
+import { processHost, processOutputDone, writeProcessOutput } from "./host";
+import { goQuotedList, isJsonObject, parseJson, type JsonObject } from "./json";
 import { assertNotOwnNetns, netnsOverride } from "./netns";
 import { formatResult } from "./result";
 import type { CmdArgs, Command, Plugin, PluginIO, PluginSpec } from "./types";
@@ -17,10 +21,43 @@ export function definePlugin(spec: PluginSpec): Plugin {
     spec,
     run: (io?: PluginIO) => runPlugin(spec, io ?? processIO()),
     async main(): Promise<void> {
+      if (answerVersionFirst(spec)) return;
       guardProcess();
-      process.exitCode = await runPlugin(spec, processIO());
+      const code = await runPlugin(spec, processIO());
+      // The answer must be out before the exit status is final: a lost answer is a failed call.
+      if (await processOutputDone()) process.exitCode = code;
     },
   };
+}
+
+/**
+ * VERSION (CNI_COMMAND, or `plugin VERSION` typed with CNI_COMMAND unset) straight from the process:
+ * runtimes probe every plugin with it, and it needs nothing but the spec.
+ */
+function answerVersionFirst(spec: PluginSpec): boolean {
+  const command = process.env.CNI_COMMAND;
+  if (command !== "VERSION" && ((command !== undefined && command !== "") || process.argv[2] !== "VERSION")) return false;
+  writeProcessOutput(1, versionText(supportedVersions(spec)));
+  return true;
+}
+
+/** `{"cniVersion":…,"supportedVersions":[…]}` and a newline, as Go's skel prints it. */
+function versionText(supported: readonly string[]): string {
+  let list = "";
+  for (const version of supported) {
+    if (!isPlainJsonText(version)) return `${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: supported })}\n`;
+    list = list === "" ? `"${version}"` : `${list},"${version}"`;
+  }
+  return `{"cniVersion":"${CURRENT_VERSION}","supportedVersions":[${list}]}\n`;
+}
+
+/** Printable ASCII other than quote and backslash: its JSON string is the text in quotes. */
+function isPlainJsonText(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** What the error printer needs to know about the invocation so far. */
@@ -51,9 +88,17 @@ function supportedVersions(spec: PluginSpec): readonly string[] {
 
 /** The newest version the plugin supports: the error object's version when the config's is unknown. */
 function latestVersion(spec: PluginSpec): string {
-  const known = supportedVersions(spec).filter((v) => compareVersions(v, v) !== undefined);
-  if (known.length === 0) return CURRENT_VERSION;
-  return known.reduce((a, b) => ((compareVersions(b, a) ?? 0) > 0 ? b : a));
+  let latest: string | undefined;
+  for (const version of supportedVersions(spec)) {
+    const cmp = compareVersions(version, latest ?? version);
+    if (cmp !== undefined && (latest === undefined || cmp > 0)) latest = version;
+  }
+  return latest ?? CURRENT_VERSION;
+}
+
+function includes(list: readonly string[], item: string): boolean {
+  for (const entry of list) if (entry === item) return true;
+  return false;
 }
 
 async function dispatch(spec: PluginSpec, io: PluginIO, context: ErrorContext): Promise<void> {
@@ -68,7 +113,7 @@ async function dispatch(spec: PluginSpec, io: PluginIO, context: ErrorContext): 
   if (!isCommand(command)) throw new CniError(ErrorCode.InvalidEnvironment, `unknown CNI_COMMAND: ${command}`);
   if (command === "VERSION") {
     // No stdin read: a runtime may leave it open, and VERSION needs nothing from it.
-    io.writeStdout(`${JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: supported })}\n`);
+    io.writeStdout(versionText(supported));
     return;
   }
 
@@ -82,7 +127,7 @@ async function dispatch(spec: PluginSpec, io: PluginIO, context: ErrorContext): 
   const stdinData = await readStdin(io);
   const raw = decodeConfigJson(stdinData);
   const version = configVersion(raw);
-  if (supported.includes(version)) context.configVersion = version;
+  if (includes(supported, version)) context.configVersion = version;
   validateNetworkName(raw);
   checkVersion(command, version, supported);
   const config = parseNetConf(raw, {
@@ -99,12 +144,24 @@ async function dispatch(spec: PluginSpec, io: PluginIO, context: ErrorContext): 
     netns,
     ifName: perContainer ? (env.CNI_IFNAME ?? "") : "",
     args: perContainer ? (env.CNI_ARGS ?? "") : "",
-    path: (env.CNI_PATH ?? "").split(":").filter((p) => p !== ""),
+    path: splitPath(env.CNI_PATH ?? ""),
     stdinData,
     config,
     env,
   };
   await callHandler(spec, args, io);
+}
+
+/** CNI_PATH's directories, empty entries dropped. */
+function splitPath(value: string): string[] {
+  const dirs: string[] = [];
+  for (let start = 0; start < value.length; ) {
+    let end = value.indexOf(":", start);
+    if (end < 0) end = value.length;
+    if (end > start) dirs.push(value.slice(start, end));
+    start = end + 1;
+  }
+  return dirs;
 }
 
 async function readStdin(io: PluginIO): Promise<Buffer> {
@@ -118,7 +175,7 @@ async function readStdin(io: PluginIO): Promise<Buffer> {
 function decodeConfigJson(stdinData: Buffer): JsonObject {
   let value: unknown;
   try {
-    value = JSON.parse(stdinData.toString("utf8"));
+    value = parseJson(stdinData.toString("utf8"));
   } catch (err) {
     throw new CniError(ErrorCode.DecodingFailure, `error unmarshall network config: ${(err as Error).message}`);
   }
@@ -136,7 +193,7 @@ function checkVersion(command: Command, version: string, supported: readonly str
   if (cmp !== undefined && cmp < 0) {
     throw new CniError(ErrorCode.IncompatibleVersion, `config version does not allow ${command}`, `config is "${version}", ${command} needs "${min}" or later`);
   }
-  if (!supported.includes(version)) {
+  if (!includes(supported, version)) {
     throw new CniError(ErrorCode.IncompatibleVersion, "incompatible CNI versions", `config is "${version}", plugin supports ${goQuotedList(supported)}`);
   }
 }
@@ -178,47 +235,27 @@ async function rollbackAdd(spec: PluginSpec, args: CmdArgs, io: PluginIO): Promi
 
 // ---------------------------------------------------------------- the real process
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Write all of `text` to fd 1 or 2 synchronously (a non-blocking pipe may say EAGAIN: wait and retry). */
-function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text, "utf8");
-  let offset = 0;
-  while (offset < buf.length) {
-    try {
-      offset += writeSync(fd, buf, offset);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-      sleepSync(1);
-    }
-  }
-}
-
-/** All of stdin; synchronous read is cheapest, a stream only when fd 0 is non-blocking. */
-async function readProcessStdin(): Promise<Buffer> {
-  try {
-    return readFileSync(0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    process.stdin
-      .on("data", (chunk: Buffer) => chunks.push(chunk))
-      .on("end", () => resolve(Buffer.concat(chunks)))
-      .on("error", reject);
-  });
-}
-
+/** The process's own I/O: stdin through the process host, output through its writer. */
 function processIO(): PluginIO {
   return {
-    env: withCommandFromArgs(process.env, process.argv.slice(2)),
+    env: commandFromArgs(process.env),
     readStdin: readProcessStdin,
-    writeStdout: (text) => writeAll(1, text),
-    writeStderr: (text) => writeAll(2, text),
+    writeStdout: (text) => writeProcessOutput(1, text),
+    writeStderr: (text) => writeProcessOutput(2, text),
   };
+}
+
+async function readProcessStdin(): Promise<Buffer> {
+  const bytes = await processHost().readStdin();
+  // A view, not a copy, when the host's bytes are not already a Buffer.
+  return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The process environment, with `plugin VERSION` from a shell read as CNI_COMMAND=VERSION. */
+function commandFromArgs(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const command = env.CNI_COMMAND;
+  if ((command !== undefined && command !== "") || process.argv[2] !== "VERSION") return env;
+  return withCommandFromArgs(env, ["VERSION"]);
 }
 
 /**
@@ -237,7 +274,7 @@ export function withCommandFromArgs(
 function guardProcess(): void {
   const onStray = (err: unknown): void => {
     try {
-      writeAll(2, `internal error: ${toCniError(err).message}\n`);
+      writeProcessOutput(2, `internal error: ${toCniError(err).message}\n`);
     } catch {
       // nothing left to report to
     }

@@ -5,8 +5,8 @@
 //   -> 0.1/0.2: first IP of each family, routes under the family of their dst, no IP at all is an error;
 //   0.x -> 1.x: "version" dropped; 0.1/0.2 ip4/ip6 become ips + routes.
 import { CniError, ErrorCode, goIndentedJson } from "./errors";
-import { formatCIDR, formatIP, ipFamily, parseCIDR, parseIP } from "./ip";
-import { getKey, isJsonObject, readKey, wrongType, type JsonObject } from "./json";
+import { type Family, formatCIDR, formatIP, parseCIDR, parseIP } from "./ip";
+import { getKey, isJsonObject, parseJson, readKey, wrongType, type JsonObject } from "./json";
 import type { DNS, IPConfig, Interface, Result, Route } from "./types";
 import { CURRENT_VERSION, DEFAULT_CONFIG_VERSION, isSpecVersion, type SpecVersion } from "./versions";
 
@@ -27,7 +27,7 @@ function familyOf(version: SpecVersion): ResultFamily {
  */
 export function parseResult(json: unknown, fallbackVersion?: string): Result {
   try {
-    return decodeResultAt(typeof json === "string" ? (JSON.parse(json) as unknown) : json, fallbackVersion, "");
+    return decodeResultAt(typeof json === "string" ? parseJson(json) : json, fallbackVersion, "");
   } catch (err) {
     if (err instanceof SyntaxError) throw new CniError(ErrorCode.DecodingFailure, `invalid result: ${err.message}`);
     if (err instanceof CniError && err.code === ErrorCode.InvalidNetworkConfig) {
@@ -64,13 +64,19 @@ function requireObject(value: unknown, path: string): JsonObject {
   return value;
 }
 
-/** Each element of an optional array that must hold objects. */
+/** Each element of an optional array that must hold objects, with its path for messages. */
 function objectsOf(obj: JsonObject, key: string, where: string): Array<[JsonObject, string]> {
-  const list = readKey.array(obj, key, where) ?? [];
-  return list.map((item, i) => {
-    const path = `${at(where, key)}[${i}]`;
-    return [requireObject(item, path), path];
-  });
+  return objectsIn(readKey.array(obj, key, where), at(where, key));
+}
+
+function objectsIn(list: readonly unknown[] | undefined, where: string): Array<[JsonObject, string]> {
+  const out: Array<[JsonObject, string]> = [];
+  if (list === undefined) return out;
+  for (let i = 0; i < list.length; i++) {
+    const path = `${where}[${i}]`;
+    out.push([requireObject(list[i], path), path]);
+  }
+  return out;
 }
 
 function decodeCIDR(obj: JsonObject, key: string, where: string): string {
@@ -87,6 +93,18 @@ function decodeOptionalIP(obj: JsonObject, key: string, where: string): string |
   const ip = parseIP(text);
   if (ip === undefined) throw wrongType(at(where, key), "an IP address", text);
   return formatIP(ip);
+}
+
+/**
+ * Routes as configs and results write them (`[{dst, gw?, mtu?, advmss?, priority?, table?, scope?}]`),
+ * addresses in canonical text. `where` names the list in messages ("ipam.routes"); absent is no routes.
+ * Throws CniError code 7 naming the element's key, e.g. `"ipam.routes[0].dst" must be an IP address
+ * with a prefix length`.
+ */
+export function decodeRoutes(list: readonly unknown[] | undefined, where: string): Route[] {
+  const routes: Route[] = [];
+  for (const [obj, path] of objectsIn(list, where)) routes.push(decodeRoute(obj, path));
+  return routes;
 }
 
 function decodeRoute(obj: JsonObject, where: string): Route {
@@ -119,10 +137,10 @@ function decodeDNS(obj: JsonObject | undefined, where: string): DNS | undefined 
   if (obj === undefined) return undefined;
   const given = readDNSFields(obj, where);
   const dns: DNS = {};
-  if (given.nameservers?.length) dns.nameservers = [...given.nameservers];
+  if (given.nameservers?.length) dns.nameservers = given.nameservers.slice();
   if (given.domain) dns.domain = given.domain;
-  if (given.search?.length) dns.search = [...given.search];
-  if (given.options?.length) dns.options = [...given.options];
+  if (given.search?.length) dns.search = given.search.slice();
+  if (given.options?.length) dns.options = given.options.slice();
   return isEmptyDNS(dns) ? undefined : dns;
 }
 
@@ -138,24 +156,26 @@ function decode02(obj: JsonObject, where: string): Result {
     const gateway = decodeOptionalIP(ipConf, "gateway", path);
     if (gateway !== undefined) ip.gateway = gateway;
     ips.push(ip);
-    for (const [r, rPath] of objectsOf(ipConf, "routes", path)) routes.push(decodeRoute(r, rPath));
+    for (const route of decodeRoutes(readKey.array(ipConf, "routes", path), at(path, "routes"))) routes.push(route);
   }
   return withLists({ cniVersion: CURRENT_VERSION }, [], ips, routes);
 }
 
 /** 0.3.x/0.4.0 and 1.x: `{interfaces, ips, routes}`; 0.x interfaces carry only name/mac/sandbox. */
 function decode04or1x(obj: JsonObject, where: string, family: ResultFamily): Result {
-  const interfaces = objectsOf(obj, "interfaces", where).map(([i, path]) => decodeInterface(i, path, family));
-  const ips = objectsOf(obj, "ips", where).map(([ip, path]) => {
+  const interfaces: Interface[] = [];
+  for (const [i, path] of objectsOf(obj, "interfaces", where)) interfaces.push(decodeInterface(i, path, family));
+  const ips: IPConfig[] = [];
+  for (const [ip, path] of objectsOf(obj, "ips", where)) {
     if (family === "0.4") readKey.string(ip, "version", path); // type-checked, then recomputed from the address
     const index = readKey.integer(ip, "interface", path);
     const out: IPConfig = { address: decodeCIDR(ip, "address", path) };
     if (index !== undefined) out.interface = index;
     const gateway = decodeOptionalIP(ip, "gateway", path);
     if (gateway !== undefined) out.gateway = gateway;
-    return out;
-  });
-  const routes = objectsOf(obj, "routes", where).map(([r, path]) => decodeRoute(r, path));
+    ips.push(out);
+  }
+  const routes = decodeRoutes(readKey.array(obj, "routes", where), at(where, "routes"));
   return withLists({ cniVersion: CURRENT_VERSION }, interfaces, ips, routes);
 }
 
@@ -194,20 +214,20 @@ function isEmptyDNS(dns: DNS | undefined): boolean {
 /** DNS with Go's omitempty: empty lists and "" left out. */
 function dnsObject(dns: DNS | undefined): JsonObject {
   const out: JsonObject = {};
-  if (dns?.nameservers?.length) out.nameservers = [...dns.nameservers];
+  if (dns?.nameservers?.length) out.nameservers = dns.nameservers.slice();
   if (dns?.domain) out.domain = dns.domain;
-  if (dns?.search?.length) out.search = [...dns.search];
-  if (dns?.options?.length) out.options = [...dns.options];
+  if (dns?.search?.length) out.search = dns.search.slice();
+  if (dns?.options?.length) out.options = dns.options.slice();
   return out;
 }
 
 /** An address from a result the plugin built: canonical text and its family. */
-function canonicalAddress(address: string, path: string): { text: string; family: 4 | 6 } {
+function canonicalAddress(address: string, path: string): { text: string; family: Family } {
   const cidr = typeof address === "string" ? parseCIDR(address) : undefined;
   if (cidr === undefined) {
     throw new CniError(ErrorCode.Internal, `result ${path} is not an IP address with a prefix length`, JSON.stringify(address) ?? "");
   }
-  return { text: formatCIDR(cidr), family: ipFamily(cidr.ip) };
+  return { text: formatCIDR(cidr), family: cidr.ip.family };
 }
 
 function canonicalIP(ip: string, path: string): string {
@@ -261,16 +281,28 @@ export function resultToVersion(result: Result, version: string): JsonObject {
   const out: JsonObject = { cniVersion: version };
   // 1.0.0 did not define mtu/socketPath/pciID (spec 1.1 added them), so only 1.1.0 prints them.
   const with11 = version === "1.1.0";
-  if (result.interfaces?.length) out.interfaces = result.interfaces.map((i) => interfaceObject(i, with11));
-  if (result.ips?.length) out.ips = result.ips.map((ip, n) => ipObject(ip, `ips[${n}]`, family === "0.4"));
-  if (result.routes?.length) out.routes = result.routes.map((r, n) => routeObject(r, `routes[${n}]`, true));
+  if (result.interfaces?.length) {
+    const interfaces: JsonObject[] = [];
+    for (const intf of result.interfaces) interfaces.push(interfaceObject(intf, with11));
+    out.interfaces = interfaces;
+  }
+  if (result.ips?.length) {
+    const ips: JsonObject[] = [];
+    for (let n = 0; n < result.ips.length; n++) ips.push(ipObject(result.ips[n]!, `ips[${n}]`, family === "0.4"));
+    out.ips = ips;
+  }
+  if (result.routes?.length) {
+    const routes: JsonObject[] = [];
+    for (let n = 0; n < result.routes.length; n++) routes.push(routeObject(result.routes[n]!, `routes[${n}]`, true));
+    out.routes = routes;
+  }
   // 1.x leaves out an empty dns; 0.3/0.4 always print it ("dns": {}).
   if (family === "0.4" || !isEmptyDNS(result.dns)) out.dns = dnsObject(result.dns);
   return out;
 }
 
 function resultTo02(result: Result, version: SpecVersion): JsonObject {
-  const byFamily = new Map<4 | 6, JsonObject>();
+  const byFamily = new Map<Family, JsonObject>();
   (result.ips ?? []).forEach((ip, n) => {
     const address = canonicalAddress(ip.address, `ips[${n}].address`);
     if (byFamily.has(address.family)) return; // 0.1/0.2 hold one address per family

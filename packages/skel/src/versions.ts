@@ -11,15 +11,36 @@ export const CURRENT_VERSION: SpecVersion = "1.1.0";
 export const DEFAULT_CONFIG_VERSION: SpecVersion = "0.1.0";
 
 export function isSpecVersion(version: string): version is SpecVersion {
-  return (ALL_VERSIONS as readonly string[]).includes(version);
+  for (const known of ALL_VERSIONS) if (known === version) return true;
+  return false;
 }
 
-/** `major.minor.patch` (missing parts are 0, as Go's version.ParseVersion); undefined when not numeric. */
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_DOT = 0x2e;
+
+/**
+ * `major.minor.patch` (missing parts are 0, as Go's version.ParseVersion); undefined when not numeric.
+ * A loop over char codes: this runs per call (CHECK/GC/STATUS), where a regex's first use costs start-up.
+ */
 export function parseVersion(version: string): [number, number, number] | undefined {
-  const parts = version.split(".");
-  if (parts.length > 3 || !parts.every((p) => /^\d+$/.test(p))) return undefined;
-  const [major = 0, minor = 0, patch = 0] = parts.map(Number);
-  return [major, minor, patch];
+  const parts: [number, number, number] = [0, 0, 0];
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i < version.length; i++) {
+    const c = version.charCodeAt(i);
+    if (c === CHAR_DOT) {
+      if (digits === 0 || part === 2) return undefined;
+      part++;
+      digits = 0;
+    } else if (c >= CHAR_0 && c <= CHAR_9) {
+      parts[part] = parts[part]! * 10 + (c - CHAR_0);
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return digits === 0 ? undefined : parts;
 }
 
 /** Negative, zero or positive as `a` is older than, equal to or newer than `b`; undefined if either is not a version. */

@@ -108,6 +108,13 @@ describe("CNI_COMMAND", () => {
     const r = await invoke(plugin, { env: { CNI_COMMAND: "VERSION" } });
     expect(r.stdout).toBe('{"cniVersion":"1.1.0","supportedVersions":["0.4.0","1.0.0"]}\n');
   });
+
+  it("VERSION text is built without JSON.stringify, and still valid JSON for any version string", async () => {
+    const odd = ["1.0.0", 'x"y', "back\\slash", "tab\t", "é", ""];
+    const { plugin } = recordingPlugin({ supportedVersions: odd });
+    const r = await invoke(plugin, { env: { CNI_COMMAND: "VERSION" } });
+    expect(r.stdout).toBe(`${JSON.stringify({ cniVersion: "1.1.0", supportedVersions: odd })}\n`);
+  });
 });
 
 describe("required environment", () => {

@@ -1,8 +1,7 @@
 // Handing out one address from one range set, as the Go plugin's IPAllocator.Get does: a requested
 // address if there is one, otherwise round robin starting after `last_reserved_ip.<n>`.
 // The allocator knows nothing of files: it talks to a LeaseBook (the disk store implements it).
-import type { IPConfig } from "@cni/skel";
-import { type Family, type IPAddr, formatIP } from "./ip";
+import { type Family, type IPAddr, type IPConfig, formatCIDR, formatIP } from "@cni/skel";
 import { type Range, type RangeSet, familyOfSet, isReservedAddress, rangeFor, rangeSetToString } from "./range";
 
 /** What the allocator needs from a lease store. Called with the store's lock held. */
@@ -51,7 +50,7 @@ export interface Allocation {
 
 export function toIPConfig(allocation: Allocation): IPConfig {
   return {
-    address: `${formatIP(allocation.ip)}/${allocation.range.subnet.prefix}`,
+    address: formatCIDR({ ip: allocation.ip, prefix: allocation.range.subnet.prefix }),
     gateway: formatIP(allocation.range.gateway),
   };
 }

@@ -3,13 +3,19 @@
 import {
   CniError,
   ErrorCode,
+  type IPAddr,
   type JsonObject,
   type NetConf,
   type Route,
+  decodeRoutes,
+  isJsonObject,
+  parseCIDR,
   parseCniArgs,
+  parseIP,
   readKey,
+  sameIP,
+  wrongType,
 } from "@cni/skel";
-import { type IPAddr, formatCIDR, formatIP, parseCIDR, parseIP, parseIPMaybeCIDR, sameIP } from "./ip";
 import { type RangeSet, type RawRange, RangeConfigError, canonicalizeRangeSet, familyOfSet, setsOverlap } from "./range";
 
 export const DEFAULT_DATA_DIR = "/var/lib/cni/networks";
@@ -41,65 +47,68 @@ export function loadIpamConfig(conf: NetConf, cniArgs: string): IpamConfig {
   const rangeSets = readRangeSets(conf, ipam);
   checkRangeSets(rangeSets, conf.cniVersion);
 
-  const resolvConf = readKey.string(ipam, "resolvConf", "ipam");
-  return {
+  const config: IpamConfig = {
     name: conf.name,
     cniVersion: conf.cniVersion,
     dataDir: readKey.string(ipam, "dataDir", "ipam") || DEFAULT_DATA_DIR,
-    ...(resolvConf ? { resolvConf } : {}),
-    routes: readRoutes(ipam),
+    routes: decodeRoutes(readKey.array(ipam, "routes", "ipam"), "ipam.routes"),
     rangeSets,
     requestedIPs,
   };
+  const resolvConf = readKey.string(ipam, "resolvConf", "ipam");
+  if (resolvConf) config.resolvConf = resolvConf;
+  return config;
 }
 
 // ---- ranges ----
 
-function readRawRange(obj: unknown, where: string): RawRange {
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    throw configError(`"${where}" must be an object`);
-  }
-  const o = obj as JsonObject;
+const RANGE_KEYS = ["subnet", "rangeStart", "rangeEnd", "gateway"] as const;
+
+function readRawRange(o: unknown, where: string): RawRange {
+  if (!isJsonObject(o)) throw wrongType(where, "an object", o);
   const raw: RawRange = {};
-  const subnet = readKey.string(o, "subnet", where);
-  const rangeStart = readKey.string(o, "rangeStart", where);
-  const rangeEnd = readKey.string(o, "rangeEnd", where);
-  const gateway = readKey.string(o, "gateway", where);
-  if (subnet !== undefined) raw.subnet = subnet;
-  if (rangeStart !== undefined) raw.rangeStart = rangeStart;
-  if (rangeEnd !== undefined) raw.rangeEnd = rangeEnd;
-  if (gateway !== undefined) raw.gateway = gateway;
+  for (const key of RANGE_KEYS) {
+    const value = readKey.string(o, key, where);
+    if (value !== undefined) raw[key] = value;
+  }
   return raw;
 }
 
-function readRawRangeSets(list: unknown[] | undefined, where: string): RawRange[][] {
-  return (list ?? []).map((set, i) => {
-    if (!Array.isArray(set)) throw configError(`"${where}[${i}]" must be an array of ranges`);
-    return set.map((r, j) => readRawRange(r, `${where}[${i}][${j}]`));
-  });
+/** Append the range sets of `list` (an array of arrays of ranges) to `out`. */
+function readRawRangeSets(list: unknown[] | undefined, where: string, out: RawRange[][]): void {
+  if (list === undefined) return;
+  for (let i = 0; i < list.length; i++) {
+    const set = list[i];
+    if (!Array.isArray(set)) throw wrongType(`${where}[${i}]`, "an array of ranges", set);
+    const ranges: RawRange[] = [];
+    for (let j = 0; j < set.length; j++) ranges.push(readRawRange(set[j], `${where}[${i}][${j}]`));
+    out.push(ranges);
+  }
 }
 
 function readRangeSets(conf: NetConf, ipam: JsonObject): RangeSet[] {
-  const raw: RawRange[][] = [
-    ...readRawRangeSets(readKey.array(conf.runtimeConfig, "ipRanges", "runtimeConfig"), "runtimeConfig.ipRanges"),
-  ];
+  const raw: RawRange[][] = [];
+  readRawRangeSets(readKey.array(conf.runtimeConfig, "ipRanges", "runtimeConfig"), "runtimeConfig.ipRanges", raw);
   const legacy = readRawRange(ipam, "ipam");
   if (legacy.subnet) raw.push([legacy]);
-  raw.push(...readRawRangeSets(readKey.array(ipam, "ranges", "ipam"), "ipam.ranges"));
+  readRawRangeSets(readKey.array(ipam, "ranges", "ipam"), "ipam.ranges", raw);
   if (raw.length === 0) throw configError("no IP ranges specified");
 
-  return raw.map((set, i) => {
+  const sets: RangeSet[] = [];
+  for (let i = 0; i < raw.length; i++) {
     try {
-      return canonicalizeRangeSet(set);
+      sets.push(canonicalizeRangeSet(raw[i]!));
     } catch (err) {
       if (err instanceof RangeConfigError) throw configError(`invalid range set ${i}: ${err.message}`);
       throw err;
     }
-  });
+  }
+  return sets;
 }
 
 function checkRangeSets(sets: RangeSet[], cniVersion: string): void {
-  const v4 = sets.filter((s) => familyOfSet(s) === 4).length;
+  let v4 = 0;
+  for (const set of sets) if (familyOfSet(set) === 4) v4++;
   const v6 = sets.length - v4;
   if ((v4 > 1 || v6 > 1) && versionBefore030(cniVersion)) {
     throw configError(`CNI version ${cniVersion} does not support more than 1 address per family`);
@@ -143,37 +152,13 @@ function readRequestedIPs(conf: NetConf, cniArgs: string): IPAddr[] {
   return found;
 }
 
+/** A requested address: "addr" or "addr/prefix", the prefix dropped. */
+function parseIPMaybeCIDR(text: string): IPAddr | undefined {
+  return text.includes("/") ? parseCIDR(text)?.ip : parseIP(text);
+}
+
 function parseRequested(text: string, where: string): IPAddr {
   const ip = parseIPMaybeCIDR(text);
   if (!ip) throw configError(`"${where}": "${text}" is not an IP address`);
   return ip;
 }
-
-// ---- routes ----
-
-function readRoutes(ipam: JsonObject): Route[] {
-  const list = readKey.array(ipam, "routes", "ipam") ?? [];
-  return list.map((item, i) => {
-    const where = `ipam.routes[${i}]`;
-    if (typeof item !== "object" || item === null || Array.isArray(item)) {
-      throw configError(`"${where}" must be an object`);
-    }
-    const o = item as JsonObject;
-    const dstText = readKey.string(o, "dst", where);
-    const dst = dstText === undefined ? undefined : parseCIDR(dstText);
-    if (!dst) throw configError(`"${where}.dst" must be an address/prefix, got ${JSON.stringify(dstText ?? null)}`);
-    const route: Route = { dst: formatCIDR(dst) };
-    const gwText = readKey.string(o, "gw", where);
-    if (gwText !== undefined && gwText !== "") {
-      const gw = parseIP(gwText);
-      if (!gw) throw configError(`"${where}.gw" must be an IP address, got "${gwText}"`);
-      route.gw = formatIP(gw);
-    }
-    for (const key of ["mtu", "advmss", "priority", "table", "scope"] as const) {
-      const value = readKey.integer(o, key, where);
-      if (value !== undefined) route[key] = value;
-    }
-    return route;
-  });
-}
-

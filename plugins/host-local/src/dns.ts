@@ -1,6 +1,5 @@
 // The result's `dns` from a resolv.conf-style file (ipam.resolvConf), read like the Go plugin's dns.go:
 // only nameserver, domain, search and options lines; `#` and `;` start comments.
-import { readFileSync } from "node:fs";
 import { CniError, ErrorCode, type DNS } from "@cni/skel";
 
 export function parseResolvConfText(text: string): DNS {
@@ -8,33 +7,86 @@ export function parseResolvConfText(text: string): DNS {
   for (const rawLine of text.split("\n")) {
     const line = rawLine.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
-    const [keyword, ...values] = line.split(/\s+/);
-    if (values.length === 0) continue;
-    switch (keyword) {
+    const fields = fieldsOf(line);
+    if (fields.length < 2) continue;
+    switch (fields[0]) {
       case "nameserver":
-        (dns.nameservers ??= []).push(values[0]!);
+        (dns.nameservers ??= []).push(fields[1]!);
         break;
       case "domain":
-        dns.domain = values[0]!;
+        dns.domain = fields[1]!;
         break;
       case "search":
-        (dns.search ??= []).push(...values);
+        dns.search = (dns.search ?? []).concat(fields.slice(1));
         break;
       case "options":
-        (dns.options ??= []).push(...values);
+        dns.options = (dns.options ?? []).concat(fields.slice(1));
         break;
     }
   }
   return dns;
 }
 
-export function parseResolvConf(path: string): DNS {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new CniError(ErrorCode.IOFailure, `cannot read resolvConf ${path}: ${reason}`);
+/**
+ * Space, tab, and the other ASCII white space. Go's strings.Fields also splits on Unicode spaces
+ * (U+00A0 and the like), which a resolv.conf does not hold; glibc itself splits on space and tab only.
+ */
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** The runs of non-space characters (Go's strings.Fields). */
+function fieldsOf(line: string): string[] {
+  const fields: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= line.length; i++) {
+    const space = i === line.length || isSpace(line.charCodeAt(i));
+    if (space && start >= 0) {
+      fields.push(line.slice(start, i));
+      start = -1;
+    } else if (!space && start < 0) {
+      start = i;
+    }
   }
-  return parseResolvConfText(text);
+  return fields;
+}
+
+/** A resolv.conf is a few hundred bytes; anything past this is not one (`/dev/zero` would never end). */
+export const MAX_RESOLV_CONF_BYTES = 64 * 1024;
+
+/**
+ * Read and parse `path` (ipam.resolvConf). At most MAX_RESOLV_CONF_BYTES are read, and the file is opened
+ * non-blocking so a FIFO without a writer cannot hold the call either. Unreadable: code 5; too large: code 7.
+ */
+export function parseResolvConf(path: string): DNS {
+  // node:fs fetched on use: resolvConf is optional, and the import alone costs start-up time.
+  const fs = process.getBuiltinModule("node:fs");
+  const ioFailure = (err: unknown): CniError =>
+    new CniError(ErrorCode.IOFailure, `cannot read resolvConf ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    throw ioFailure(err);
+  }
+  const buffer = new Uint8Array(MAX_RESOLV_CONF_BYTES + 1);
+  let length = 0;
+  try {
+    while (length < buffer.length) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+  } catch (err) {
+    throw ioFailure(err);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (length > MAX_RESOLV_CONF_BYTES) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `"ipam.resolvConf" ${path} is larger than ${MAX_RESOLV_CONF_BYTES} bytes: not a resolv.conf`,
+    );
+  }
+  return parseResolvConfText(new TextDecoder().decode(buffer.subarray(0, length)));
 }

@@ -4,15 +4,16 @@ import {
   type CmdArgs,
   CniError,
   ErrorCode,
+  type IPAddr,
   type IPConfig,
   type Result,
   definePlugin,
+  formatIP,
   validAttachments,
 } from "@cni/skel";
 import { AllocationError, AllocationFailure, type Allocation, allocate, hasFreeAddress, toIPConfig } from "./allocator";
 import { type IpamConfig, loadIpamConfig } from "./config";
 import { parseResolvConf } from "./dns";
-import { type IPAddr, formatIP } from "./ip";
 import { lockNetworkDir } from "./lock";
 import { type RangeSet, rangeSetToString, setContains } from "./range";
 import { staleLeases } from "./gc";
@@ -28,12 +29,10 @@ export const plugin = definePlugin({
     const dns = conf.resolvConf ? parseResolvConf(conf.resolvConf) : undefined;
     const store = openStore(conf);
     const ips = store.withLock(() => allocateEverySet(conf, store, args.containerId, args.ifName));
-    return {
-      cniVersion: conf.cniVersion,
-      ips,
-      ...(conf.routes.length > 0 ? { routes: conf.routes } : {}),
-      ...(dns ? { dns } : {}),
-    };
+    const result: Result = { cniVersion: conf.cniVersion, ips };
+    if (conf.routes.length > 0) result.routes = conf.routes;
+    if (dns) result.dns = dns;
+    return result;
   },
 
   del(args: CmdArgs): void {
@@ -88,17 +87,18 @@ function openStore(conf: IpamConfig): DiskStore {
  * addresses taken from the earlier sets are released again; requested addresses no set took are an error.
  */
 function allocateEverySet(conf: IpamConfig, store: DiskStore, containerId: string, ifName: string): IPConfig[] {
-  const unclaimed = [...conf.requestedIPs];
+  const unclaimed = conf.requestedIPs.slice();
   const taken: Allocation[] = [];
   try {
-    conf.rangeSets.forEach((set, index) => {
+    for (let index = 0; index < conf.rangeSets.length; index++) {
+      const set = conf.rangeSets[index]!;
       const requested = claimRequested(set, unclaimed);
       try {
         taken.push(allocate(set, index, store, containerId, ifName, requested));
       } catch (err) {
         throw withPrefix(`failed to allocate for range ${index}: `, err);
       }
-    });
+    }
     if (unclaimed.length > 0) {
       throw new CniError(
         AllocationFailure.RequestedUnavailable,
@@ -109,13 +109,17 @@ function allocateEverySet(conf: IpamConfig, store: DiskStore, containerId: strin
     for (const allocation of taken) store.releaseAddress(allocation.ip, containerId, ifName);
     throw err;
   }
-  return taken.map(toIPConfig);
+  const ips: IPConfig[] = [];
+  for (const allocation of taken) ips.push(toIPConfig(allocation));
+  return ips;
 }
 
 /** Remove and return the first requested address inside `set`. */
 function claimRequested(set: RangeSet, unclaimed: IPAddr[]): IPAddr | undefined {
-  const i = unclaimed.findIndex((ip) => setContains(set, ip));
-  return i < 0 ? undefined : unclaimed.splice(i, 1)[0];
+  for (let i = 0; i < unclaimed.length; i++) {
+    if (setContains(set, unclaimed[i]!)) return unclaimed.splice(i, 1)[0];
+  }
+  return undefined;
 }
 
 function withPrefix(prefix: string, err: unknown): CniError {

@@ -1,15 +1,13 @@
 // The network directory's lock: `<dir>/lock`, an empty file taken with flock(LOCK_EX), the same lock
 // the Go plugin takes (go-filemutex opens it O_CREAT|O_RDONLY, mode 0750), so the two never interleave.
-import { closeSync } from "node:fs";
-import { join } from "node:path";
 import { lockFile } from "@cni/netlink";
 import { CniError, ErrorCode } from "@cni/skel";
-import type { DirLock } from "./store";
+import { type DirLock, joinPath } from "./store";
 
 const GO_FILEMUTEX_MODE = 0o750;
 
 export function lockNetworkDir(dir: string): DirLock {
-  const path = join(dir, "lock");
+  const path = joinPath(dir, "lock");
   let fd: number;
   try {
     fd = lockFile(path, "exclusive", GO_FILEMUTEX_MODE);
@@ -20,7 +18,7 @@ export function lockNetworkDir(dir: string): DirLock {
   return {
     release(): void {
       // closing the descriptor drops the flock
-      closeSync(fd);
+      process.getBuiltinModule("node:fs").closeSync(fd);
     },
   };
 }

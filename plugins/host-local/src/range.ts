@@ -2,16 +2,20 @@
 // Defaults, checks and messages follow the Go allocator's range.go / range_set.go.
 import {
   type CIDR,
+  type Family,
   type IPAddr,
+  cidrContains,
+  familyBits,
   formatCIDR,
   formatIP,
-  lastAddress,
-  networkAddress,
-  offsetIP,
+  lastAddressOf,
+  networkOf,
+  nextIP,
   parseCIDR,
   parseIP,
+  prevIP,
   sameIP,
-} from "./ip";
+} from "@cni/skel";
 
 /** One range, canonicalised: every field set. */
 export interface Range {
@@ -50,50 +54,45 @@ export function canonicalizeRange(raw: RawRange): Range {
   if (raw.subnet === undefined || raw.subnet === "") throw new RangeConfigError("subnet is missing");
   const given = parseCIDR(raw.subnet);
   if (!given) throw new RangeConfigError(`invalid subnet "${raw.subnet}": not an address/prefix`);
-  const bits = given.ip.family === 4 ? 32 : 128;
-  if (given.prefix > bits - 2) {
+  if (given.prefix > familyBits(given.ip.family) - 2) {
     throw new RangeConfigError(`Network ${formatCIDR(given)} too small to allocate from`);
   }
-  const network = networkAddress(given.ip, given.prefix);
+  const subnet = networkOf(given);
+  const network = subnet.ip;
   if (!sameIP(network, given.ip)) {
     throw new RangeConfigError(
       `Network has host bits set. For a subnet mask of length ${given.prefix} the network address is ${formatIP(network)}`,
     );
   }
-  const subnet: CIDR = { ip: network, prefix: given.prefix };
   const subnetText = formatCIDR(subnet);
   const familyName = network.family === 4 ? "IPv4" : "IPv6";
 
-  const gateway = parseAddressField("gateway", raw.gateway) ?? offsetIP(network, 1n);
+  const gateway = parseAddressField("gateway", raw.gateway) ?? nextIP(network);
   if (gateway.family !== network.family) {
     throw new RangeConfigError(`gateway ${formatIP(gateway)} is not an ${familyName} address like subnet ${subnetText}`);
   }
   const start = parseAddressField("rangeStart", raw.rangeStart);
-  if (start && !inSubnet(subnet, start)) {
+  if (start && !cidrContains(subnet, start)) {
     throw new RangeConfigError(`RangeStart ${formatIP(start)} not in network ${subnetText}`);
   }
   const end = parseAddressField("rangeEnd", raw.rangeEnd);
-  if (end && !inSubnet(subnet, end)) {
+  if (end && !cidrContains(subnet, end)) {
     throw new RangeConfigError(`RangeEnd ${formatIP(end)} not in network ${subnetText}`);
   }
-  const rangeStart = start ?? offsetIP(network, 1n);
+  const rangeStart = start ?? nextIP(network);
   // IPv4 leaves the broadcast address out; IPv6 has none, so its default end is the subnet's last address
-  const last = lastAddress(network, subnet.prefix);
-  const rangeEnd = end ?? (network.family === 4 ? offsetIP(last, -1n) : last);
+  const last = lastAddressOf(subnet);
+  const rangeEnd = end ?? (network.family === 4 ? prevIP(last) : last);
   if (rangeStart.value > rangeEnd.value) {
     throw new RangeConfigError(`RangeStart ${formatIP(rangeStart)} is after RangeEnd ${formatIP(rangeEnd)}`);
   }
   return { subnet, rangeStart, rangeEnd, gateway };
 }
 
-export function inSubnet(subnet: CIDR, ip: IPAddr): boolean {
-  return ip.family === subnet.ip.family && sameIP(networkAddress(ip, subnet.prefix), subnet.ip);
-}
-
 /** Inside the subnet and between rangeStart and rangeEnd (inclusive). */
 export function rangeContains(range: Range, ip: IPAddr): boolean {
   return (
-    inSubnet(range.subnet, ip) && ip.value >= range.rangeStart.value && ip.value <= range.rangeEnd.value
+    cidrContains(range.subnet, ip) && ip.value >= range.rangeStart.value && ip.value <= range.rangeEnd.value
   );
 }
 
@@ -115,16 +114,17 @@ export function rangeToString(range: Range): string {
 export function isReservedAddress(range: Range, ip: IPAddr): boolean {
   if (sameIP(ip, range.gateway)) return true;
   if (range.subnet.ip.family !== 4) return false;
-  return sameIP(ip, range.subnet.ip) || sameIP(ip, lastAddress(range.subnet.ip, range.subnet.prefix));
+  return sameIP(ip, range.subnet.ip) || sameIP(ip, lastAddressOf(range.subnet));
 }
 
 // ---- range sets ----
 
 export function canonicalizeRangeSet(raw: readonly RawRange[]): RangeSet {
   if (raw.length === 0) throw new RangeConfigError("empty range set");
-  const set = raw.map(canonicalizeRange);
+  const set: Range[] = [];
+  for (const range of raw) set.push(canonicalizeRange(range));
   const family = set[0]!.subnet.ip.family;
-  if (set.some((r) => r.subnet.ip.family !== family)) throw new RangeConfigError("mixed address families");
+  for (const range of set) if (range.subnet.ip.family !== family) throw new RangeConfigError("mixed address families");
   for (let i = 0; i < set.length; i++) {
     for (let j = i + 1; j < set.length; j++) {
       if (rangesOverlap(set[i]!, set[j]!)) {
@@ -137,13 +137,14 @@ export function canonicalizeRangeSet(raw: readonly RawRange[]): RangeSet {
   return set;
 }
 
-export function familyOfSet(set: RangeSet): 4 | 6 {
+export function familyOfSet(set: RangeSet): Family {
   return set[0]!.subnet.ip.family;
 }
 
 /** The range of the set holding `ip`, if any. */
 export function rangeFor(set: RangeSet, ip: IPAddr): Range | undefined {
-  return set.find((r) => rangeContains(r, ip));
+  for (const range of set) if (rangeContains(range, ip)) return range;
+  return undefined;
 }
 
 export function setContains(set: RangeSet, ip: IPAddr): boolean {
@@ -151,7 +152,8 @@ export function setContains(set: RangeSet, ip: IPAddr): boolean {
 }
 
 export function setsOverlap(a: RangeSet, b: RangeSet): boolean {
-  return a.some((ra) => b.some((rb) => rangesOverlap(ra, rb)));
+  for (const ra of a) for (const rb of b) if (rangesOverlap(ra, rb)) return true;
+  return false;
 }
 
 export function rangeSetToString(set: RangeSet): string {

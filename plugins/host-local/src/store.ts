@@ -27,25 +27,8 @@
 //
 // Costs with a valid index: ADD reads state + one or two buckets + one bitmap block and creates the
 // lease; DEL reads the same and unlinks; neither depends on the number of leases. GC walks.
-import {
-  closeSync,
-  constants as fsConstants,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-  writeSync,
-  accessSync,
-} from "node:fs";
-import { join } from "node:path";
-import { CniError, ErrorCode, VALID_NAME } from "@cni/skel";
+import { CniError, ErrorCode, type Family, type IPAddr, formatIP, isValidName, parseIP } from "@cni/skel";
 import type { LeaseBook } from "./allocator";
-import { type Family, type IPAddr, formatIP, parseIP } from "./ip";
 
 /** An exclusive lock on a directory, held until `release()`. */
 export interface DirLock {
@@ -53,6 +36,17 @@ export interface DirLock {
 }
 /** Take the lock of a network directory (`<dir>/lock`, blocking). */
 export type LockDir = (dir: string) => DirLock;
+
+let fsModule: typeof import("node:fs") | undefined;
+/** node:fs, fetched on first use rather than imported: the import costs every call start-up time. */
+function fs(): typeof import("node:fs") {
+  return (fsModule ??= process.getBuiltinModule("node:fs"));
+}
+
+/** `dir/name`; node:path is not imported for it (start-up). */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
 
 export const INDEX_DIR_NAME = ".host-local-index";
 const LAST_RESERVED_PREFIX = "last_reserved_ip.";
@@ -110,19 +104,19 @@ export class DiskStore implements LeaseBook {
     network: string,
     private readonly lockDir: LockDir,
   ) {
-    this.networkDir = join(dataDir, network);
-    this.indexDir = join(dataDir, INDEX_DIR_NAME, network);
+    this.networkDir = joinPath(dataDir, network);
+    this.indexDir = joinPath(joinPath(dataDir, INDEX_DIR_NAME), network);
   }
 
   /** Open (creating the directory if needed) the store of `network` under `dataDir`. */
   static open(dataDir: string, network: string, lockDir: LockDir): DiskStore {
     // skel has checked the name already; the store builds paths from it, so it checks again itself
-    if (!VALID_NAME.test(network)) {
+    if (!isValidName(network)) {
       throw new CniError(ErrorCode.InvalidNetworkConfig, "invalid characters found in network name", network);
     }
     const store = new DiskStore(dataDir, network, lockDir);
     try {
-      mkdirSync(store.networkDir, { recursive: true, mode: 0o755 });
+      fs().mkdirSync(store.networkDir, { recursive: true, mode: 0o755 });
     } catch (err) {
       throw ioError(`cannot create data directory ${store.networkDir}`, err);
     }
@@ -153,10 +147,11 @@ export class DiskStore implements LeaseBook {
     this.assertLocked();
     const name = formatIP(ip);
     const owner = leaseOwner(containerId, ifName);
-    const path = join(this.networkDir, name);
+    const path = joinPath(this.networkDir, name);
     let fd: number;
     try {
-      fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      const { O_RDWR, O_CREAT, O_EXCL } = fs().constants;
+      fd = fs().openSync(path, O_RDWR | O_CREAT | O_EXCL, 0o600);
     } catch (err) {
       if (errnoOf(err) === "EEXIST") {
         this.markUsed(ip, true); // taken behind the index's back: remember it
@@ -166,15 +161,15 @@ export class DiskStore implements LeaseBook {
     }
     this.directoryChanged = true;
     try {
-      writeSync(fd, owner);
-      closeSync(fd);
+      fs().writeSync(fd, owner);
+      fs().closeSync(fd);
     } catch (err) {
       try {
-        closeSync(fd);
+        fs().closeSync(fd);
       } catch {
         /* already closed */
       }
-      unlinkSync(path);
+      fs().unlinkSync(path);
       throw ioError(`cannot write lease ${path}`, err);
     }
     this.writeLastReserved(setIndex, name);
@@ -185,7 +180,7 @@ export class DiskStore implements LeaseBook {
 
   lastReserved(setIndex: number): IPAddr | undefined {
     try {
-      return parseIP(readFileSync(join(this.networkDir, LAST_RESERVED_PREFIX + setIndex), "utf8").trim());
+      return parseIP(fs().readFileSync(joinPath(this.networkDir, LAST_RESERVED_PREFIX + setIndex), "utf8").trim());
     } catch {
       return undefined; // missing or unreadable: round robin starts over, as in Go
     }
@@ -264,7 +259,7 @@ export class DiskStore implements LeaseBook {
   /** STATUS: can leases be written? Throws CniError naming the problem. */
   checkWritable(): void {
     try {
-      accessSync(this.networkDir, fsConstants.W_OK);
+      fs().accessSync(this.networkDir, fs().constants.W_OK);
     } catch (err) {
       throw ioError(`data directory ${this.networkDir} is not writable`, err);
     }
@@ -286,7 +281,7 @@ export class DiskStore implements LeaseBook {
 
   private readLease(name: string): string | undefined {
     try {
-      return readFileSync(join(this.networkDir, name), "utf8").trim();
+      return fs().readFileSync(joinPath(this.networkDir, name), "utf8").trim();
     } catch {
       return undefined;
     }
@@ -294,10 +289,10 @@ export class DiskStore implements LeaseBook {
 
   private removeLease(name: string, owner: string): void {
     try {
-      unlinkSync(join(this.networkDir, name));
+      fs().unlinkSync(joinPath(this.networkDir, name));
       this.directoryChanged = true;
     } catch (err) {
-      if (errnoOf(err) !== "ENOENT") throw ioError(`cannot remove lease ${join(this.networkDir, name)}`, err);
+      if (errnoOf(err) !== "ENOENT") throw ioError(`cannot remove lease ${joinPath(this.networkDir, name)}`, err);
     }
     this.removeOwner(owner, name);
     const ip = parseIP(name);
@@ -305,9 +300,9 @@ export class DiskStore implements LeaseBook {
   }
 
   private writeLastReserved(setIndex: number, name: string): void {
-    const path = join(this.networkDir, LAST_RESERVED_PREFIX + setIndex);
+    const path = joinPath(this.networkDir, LAST_RESERVED_PREFIX + setIndex);
     try {
-      writeFileSync(path, name, { mode: 0o600 });
+      fs().writeFileSync(path, name, { mode: 0o600 });
       this.directoryChanged = true;
     } catch (err) {
       throw ioError(`cannot write ${path}`, err);
@@ -317,7 +312,7 @@ export class DiskStore implements LeaseBook {
   private walk(): Lease[] {
     let entries;
     try {
-      entries = readdirSync(this.networkDir, { withFileTypes: true });
+      entries = fs().readdirSync(this.networkDir, { withFileTypes: true });
     } catch (err) {
       throw ioError(`cannot read data directory ${this.networkDir}`, err);
     }
@@ -341,8 +336,8 @@ export class DiskStore implements LeaseBook {
   private loadIndexState(): void {
     this.resetIndexView();
     try {
-      const state = JSON.parse(readFileSync(join(this.indexDir, "state"), "utf8")) as Partial<IndexState>;
-      const dir = statSync(this.networkDir, { bigint: true });
+      const state = JSON.parse(fs().readFileSync(joinPath(this.indexDir, "state"), "utf8")) as Partial<IndexState>;
+      const dir = fs().statSync(this.networkDir, { bigint: true });
       if (state.mtimeNs === dir.mtimeNs.toString() && state.ino === dir.ino.toString()) {
         this.state = { mtimeNs: state.mtimeNs, ino: state.ino };
         return;
@@ -360,7 +355,7 @@ export class DiskStore implements LeaseBook {
     this.complete = true;
     this.directoryChanged = true; // the saved index must be stamped even if nothing else changes
     try {
-      rmSync(this.indexDir, { recursive: true, force: true });
+      fs().rmSync(this.indexDir, { recursive: true, force: true });
     } catch {
       /* best effort: stale files are overwritten or ignored */
     }
@@ -392,7 +387,7 @@ export class DiskStore implements LeaseBook {
   }
 
   private bucketFile(index: number): string {
-    return join(this.indexDir, `owners-${index.toString(16).padStart(3, "0")}`);
+    return joinPath(this.indexDir, `owners-${index.toString(16).padStart(3, "0")}`);
   }
 
   private bucket(owner: string): Record<string, string[]> {
@@ -402,7 +397,7 @@ export class DiskStore implements LeaseBook {
       bucket = Object.create(null) as Record<string, string[]>;
       if (!this.complete) {
         try {
-          const parsed: unknown = JSON.parse(readFileSync(this.bucketFile(index), "utf8"));
+          const parsed: unknown = JSON.parse(fs().readFileSync(this.bucketFile(index), "utf8"));
           if (parsed && typeof parsed === "object") Object.assign(bucket, parsed);
         } catch {
           /* missing: empty */
@@ -432,7 +427,7 @@ export class DiskStore implements LeaseBook {
 
   private blockFile(family: Family, base: bigint): string {
     const hex = base.toString(16).padStart(family === 4 ? 8 : 32, "0");
-    return join(this.indexDir, `used${family}-${hex}`);
+    return joinPath(this.indexDir, `used${family}-${hex}`);
   }
 
   private block(family: Family, base: bigint): Uint8Array | null {
@@ -442,7 +437,7 @@ export class DiskStore implements LeaseBook {
       block = null;
       if (!this.complete) {
         try {
-          const data = readFileSync(file);
+          const data = fs().readFileSync(file);
           if (data.length === BLOCK_BYTES) block = data;
         } catch {
           /* missing: nothing used */
@@ -480,29 +475,29 @@ export class DiskStore implements LeaseBook {
         // only the index changes: make the directory look changed first, so a crash half-way
         // through leaves an index that is rebuilt rather than trusted
         const now = Date.now() / 1000;
-        utimesSync(this.networkDir, now, now);
+        fs().utimesSync(this.networkDir, now, now);
       }
-      mkdirSync(this.indexDir, { recursive: true, mode: 0o700 });
+      fs().mkdirSync(this.indexDir, { recursive: true, mode: 0o700 });
       for (const index of this.dirtyBuckets) {
         const bucket = this.buckets.get(index)!;
-        if (Object.keys(bucket).length > 0) writeFileSync(this.bucketFile(index), JSON.stringify(bucket));
-        else rmSync(this.bucketFile(index), { force: true });
+        if (Object.keys(bucket).length > 0) fs().writeFileSync(this.bucketFile(index), JSON.stringify(bucket));
+        else fs().rmSync(this.bucketFile(index), { force: true });
       }
       for (const file of this.dirtyBlocks) {
         const block = this.blocks.get(file);
-        if (block) writeFileSync(file, block);
+        if (block) fs().writeFileSync(file, block);
       }
       const sentinel = Math.floor(Date.now() / 1000) - 1 + Math.floor(Math.random() * 1e6) / 1e6;
-      utimesSync(this.networkDir, sentinel, sentinel);
-      const dir = statSync(this.networkDir, { bigint: true });
+      fs().utimesSync(this.networkDir, sentinel, sentinel);
+      const dir = fs().statSync(this.networkDir, { bigint: true });
       this.state = { mtimeNs: dir.mtimeNs.toString(), ino: dir.ino.toString() };
-      writeFileSync(join(this.indexDir, "state"), JSON.stringify(this.state));
+      fs().writeFileSync(joinPath(this.indexDir, "state"), JSON.stringify(this.state));
     } catch {
       // the index could not be saved: leave the directory's mtime off the sentinel, so the next
       // operation rebuilds instead of trusting it
       try {
         const now = Date.now() / 1000;
-        utimesSync(this.networkDir, now, now);
+        fs().utimesSync(this.networkDir, now, now);
       } catch {
         /* nothing more to do: a kernel stamp is later than any sentinel we recorded */
       }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allocate, hasFreeAddress } from "../src/allocator";
-import { formatIP, parseIP } from "../src/ip";
+import { formatIP, parseIP } from "@cni/skel";
 import { type RawRange, type RangeSet, canonicalizeRangeSet } from "../src/range";
 import { NETWORK, useTempStore } from "./tmp-store";
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CniError, type JsonObject, parseNetConf } from "@cni/skel";
+import { CniError, type JsonObject, formatIP, parseNetConf } from "@cni/skel";
 import { loadIpamConfig } from "../src/config";
-import { formatIP } from "../src/ip";
 import { rangeSetToString } from "../src/range";
 
 function load(raw: JsonObject, cniArgs = "") {
@@ -65,8 +64,14 @@ describe("host-local config", () => {
       { dst: "192.168.0.0/16", gw: "10.1.2.9", mtu: 1400, advmss: 1300, priority: 5, table: 100, scope: 0 },
       { dst: "::/0" },
     ]);
-    expectError({ ipam: { subnet: "10.1.2.0/24", routes: [{ dst: "nope" }] } }, '"ipam.routes[0].dst" must be an address/prefix, got "nope"');
-    expectError({ ipam: { subnet: "10.1.2.0/24", routes: [{ gw: "10.1.2.1" }] } }, '"ipam.routes[0].dst" must be an address/prefix, got null');
+    // skel's route decoder: the message names the key, the details hold the value
+    expectError({ ipam: { subnet: "10.1.2.0/24", routes: [{ dst: "nope" }] } }, '"ipam.routes[0].dst" must be an IP address with a prefix length');
+    expectError({ ipam: { subnet: "10.1.2.0/24", routes: [{ gw: "10.1.2.1" }] } }, '"ipam.routes[0].dst" must be an IP address with a prefix length');
+    expectError({ ipam: { subnet: "10.1.2.0/24", routes: [{ dst: "0.0.0.0/0", gw: "10.1.2" }] } }, '"ipam.routes[0].gw" must be an IP address');
+    expectError({ ipam: { subnet: "10.1.2.0/24", routes: ["0.0.0.0/0"] } }, '"ipam.routes[0]" must be an object');
+    expect(() => load({ ipam: { subnet: "10.1.2.0/24", routes: [{ dst: "nope" }] } })).toThrow(
+      expect.objectContaining({ details: 'got string "nope"' }),
+    );
   });
 
   it("requested IPs: CNI_ARGS IP first, then args.cni.ips, then runtimeConfig.ips; prefixes dropped", () => {

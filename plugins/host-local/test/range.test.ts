@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatIP, parseIP } from "../src/ip";
+import { formatIP, parseIP } from "@cni/skel";
 import {
   type RawRange,
   canonicalizeRange,

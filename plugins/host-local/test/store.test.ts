@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allocate } from "../src/allocator";
 import { staleLeases } from "../src/gc";
-import { formatIP, parseIP } from "../src/ip";
+import { formatIP, parseIP } from "@cni/skel";
 import { canonicalizeRangeSet } from "../src/range";
 import { INDEX_DIR_NAME } from "../src/store";
 import { NETWORK, openTestStore, useTempStore } from "./tmp-store";

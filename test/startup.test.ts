@@ -1,0 +1,247 @@
+// Start-up: a plugin is a fresh process per call, so whatever its bundle does before the handler runs
+// is paid on every call. Loading a node:* builtin is the largest such cost in a compiled Bun executable
+// (node:fs alone is about 3 ms), so no bundle may load one at module top level: only lazily, inside the
+// function that needs it. And the process I/O that replaces node:fs must behave as before: VERSION never
+// touches stdin, a non-blocking stdin is waited for, the answer is complete on stdout.
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { cleanupAll, createNetns, inNetns } from "./lib/netns.js";
+import { REPO_ROOT, ourPlugin, runPlugin } from "./lib/plugin.js";
+
+const ALL_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
+const VERSION_LINE = `${JSON.stringify({ cniVersion: "1.1.0", supportedVersions: ALL_VERSIONS })}\n`;
+/** How long a child may take before the test calls it hung: far above any start-up, not a timing check. */
+const HANG_GUARD_MS = 15_000;
+
+/** Every executable's entry: plugins/<name>/src/main.ts and packages/<name>/src/main.ts (the multi-call one). */
+function bundleEntries(): string[] {
+  const entries: string[] = [];
+  for (const parent of ["plugins", "packages"]) {
+    for (const name of readdirSync(join(REPO_ROOT, parent))) {
+      const entry = join(REPO_ROOT, parent, name, "src", "main.ts");
+      if (existsSync(entry)) entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+/** Bundle as build.sh does (esbuild, CommonJS, the addon external) and list the builtins loaded at top level. */
+async function eagerBuiltins(entry: string, stdin?: string): Promise<string[]> {
+  const result = await build({
+    ...(stdin === undefined ? { entryPoints: [entry] } : { stdin: { contents: stdin, resolveDir: REPO_ROOT, loader: "ts", sourcefile: entry } }),
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["*.node"],
+    write: false,
+    metafile: true,
+    outfile: join(REPO_ROOT, "build", "startup-test", "main.cjs"),
+    logLevel: "silent",
+  });
+  const offenders: string[] = [];
+  // An import statement in any source file runs when its module is evaluated, i.e. at start-up,
+  // whatever uses it later (the inputs keep the source's import kinds; the CommonJS output has none).
+  for (const [file, input] of Object.entries(result.metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (isBuiltin(imported.path) && imported.kind === "import-statement") offenders.push(`import ${imported.path} in ${file}`);
+    }
+  }
+  // A require() written at top level: esbuild prints module scope unindented, function bodies indented.
+  const text = result.outputFiles[0]?.text ?? "";
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith(" ")) continue;
+    for (const match of line.matchAll(/require\("([^"]+)"\)/g)) {
+      const name = match[1] ?? "";
+      if (isBuiltin(name)) offenders.push(`top-level require ${name}: ${line.trim()}`);
+    }
+  }
+  return offenders;
+}
+
+describe("no node:* builtin loaded at module top level in any executable's bundle", () => {
+  test("the check sees an import and a top-level require, and lets a lazy require pass", async () => {
+    const fake = join(REPO_ROOT, "startup-check.ts");
+    const imported = await eagerBuiltins(fake, `import { readFileSync } from "node:fs"; export const f = () => readFileSync(0);`);
+    expect(imported).toContain("import node:fs in startup-check.ts");
+    expect(await eagerBuiltins(fake, `const cp = require("child_process"); export const f = () => cp;`)).toEqual([
+      'top-level require child_process: var cp = require("child_process");',
+    ]);
+    expect(await eagerBuiltins(fake, `export function f() { return require("node:fs"); }`)).toEqual([]);
+  });
+
+  const entries = bundleEntries();
+  test("there are entries to check", () => {
+    expect(entries.length).toBeGreaterThan(0);
+  });
+  test.each(entries.map((entry) => [entry.slice(REPO_ROOT.length + 1), entry]))("%s", async (_name, entry) => {
+    expect(await eagerBuiltins(entry)).toEqual([]);
+  });
+});
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `argv` with `env`; stdin is a pipe this side never writes to nor closes (a runtime may do that). */
+function runWithOpenStdin(argv: string[], env: Record<string, string>): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] ?? "", argv.slice(1), { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const guard = setTimeout(() => child.kill("SIGKILL"), HANG_GUARD_MS);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      child.stdin.destroy();
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const PATH_ONLY = { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" };
+
+describe.each(["loopback", "host-local"])("%s's process I/O", (name) => {
+  test("VERSION answers without reading stdin (left open), exactly one line", async () => {
+    const out = await runWithOpenStdin([ourPlugin(name)], { ...PATH_ONLY, CNI_COMMAND: "VERSION" });
+    expect(out).toEqual({ code: 0, stdout: VERSION_LINE, stderr: "" });
+  });
+
+  test("`plugin VERSION` from a shell answers the same; a runtime's CNI_COMMAND wins over the argument", async () => {
+    expect(await runWithOpenStdin([ourPlugin(name), "VERSION"], PATH_ONLY)).toEqual({ code: 0, stdout: VERSION_LINE, stderr: "" });
+    const out = runPlugin(ourPlugin(name), { command: "BOGUS", argv: ["VERSION"], stdin: "{}" });
+    expect(out.code).toBe(1);
+    expect(out.json).toMatchObject({ code: 4, msg: "unknown CNI_COMMAND: BOGUS" });
+  });
+
+  test("a config larger than a pipe buffer arrives whole (read to end of file, then decoded)", () => {
+    // The own-netns refusal (code 8) comes after stdin is read and decoded: a short read would be code 6.
+    const out = runPlugin(ourPlugin(name), {
+      command: "ADD",
+      containerId: "startup-1",
+      netns: "/proc/self/ns/net",
+      ifName: "eth0",
+      stdin: { cniVersion: "1.0.0", name: "startup", type: name, padding: "x".repeat(300_000) },
+    });
+    expect(out.code).toBe(1);
+    expect(out.json).toMatchObject({ code: 8, msg: "plugin's netns and netns from CNI_NETNS should not be the same" });
+  });
+});
+
+describe("loopback ADD through a non-blocking stdin", () => {
+  afterAll(cleanupAll);
+
+  test("a writer that is late is waited for, not EAGAIN; the result is complete", async () => {
+    const ns = createNetns("startup");
+    const config = JSON.stringify({ cniVersion: "1.0.0", name: "startup", type: "loopback" });
+    // Python sets O_NONBLOCK on the pipe (the open file description survives exec), the writer sleeps first.
+    const nonblocking = `import fcntl, os, sys; fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK); os.execv(sys.argv[1], sys.argv[1:])`;
+    const shell = `(sleep 0.3; printf '%s' '${config}') | python3 -c '${nonblocking}' "$PLUGIN"`;
+    const out = await runWithOpenStdin(["sh", "-c", shell], {
+      ...PATH_ONLY,
+      PLUGIN: ourPlugin("loopback"),
+      CNI_COMMAND: "ADD",
+      CNI_CONTAINERID: "startup-1",
+      CNI_NETNS: ns.path,
+      CNI_IFNAME: "eth0",
+    });
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ cniVersion: "1.0.0", interfaces: [{ name: "lo", sandbox: ns.path }] });
+    expect(inNetns(ns, "ip", ["-o", "link", "show", "lo"])).toMatch(/[<,]UP[,>]/);
+  });
+});
+
+/**
+ * Records every builtin the code after it loads, through require or process.getBuiltinModule, and prints
+ * the list on stderr at exit. It stands in for Bun.write (the writer skel uses under Bun) with node:fs,
+ * loaded here before recording starts, so the bundle takes the same path it takes in a compiled plugin.
+ */
+const RECORDER = `
+const fs = require("node:fs");
+const Module = require("node:module");
+const loaded = [];
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (Module.isBuiltin(request)) loaded.push(request);
+  return load.call(this, request, ...rest);
+};
+const getBuiltinModule = process.getBuiltinModule;
+process.getBuiltinModule = (id) => (loaded.push(id), getBuiltinModule(id));
+globalThis.Bun = {
+  stdout: { fd: 1 },
+  stderr: { fd: 2 },
+  write: (destination, text) => Promise.resolve(fs.writeSync(destination.fd, text)),
+};
+process.on("exit", () => fs.writeSync(2, "\\nBUILTINS " + JSON.stringify(loaded) + "\\n"));
+`;
+
+describe("a loopback call loads no node:* builtin (its bundle run under Node with loads recorded)", () => {
+  let workDir = "";
+  let bundle = "";
+  let recorder = "";
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), "cni-startup-"));
+    const addon = join(REPO_ROOT, "build", "rtnetlink.node");
+    if (!existsSync(addon)) throw new Error(`${addon} missing: run ./build.sh first`);
+    // as build.sh lays it out: the bundle keeps require("../rtnetlink.node")
+    mkdirSync(join(workDir, "loopback"));
+    copyFileSync(addon, join(workDir, "rtnetlink.node"));
+    bundle = join(workDir, "loopback", "main.cjs");
+    await build({
+      entryPoints: [join(REPO_ROOT, "plugins", "loopback", "src", "main.ts")],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      external: ["*.node"],
+      outfile: bundle,
+      logLevel: "silent",
+    });
+    recorder = join(workDir, "recorder.cjs");
+    writeFileSync(recorder, RECORDER);
+  });
+  afterAll(() => {
+    cleanupAll();
+    if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
+  });
+
+  /** Run the bundle (or `script`) with the recorder; the builtins it loaded, and its output without the record. */
+  function runRecorded(env: Record<string, string>, stdin: string, script?: string): { code: number | null; stdout: string; builtins: string[]; stderr: string } {
+    const target = script === undefined ? [bundle] : ["-e", script];
+    const r = spawnSync(process.execPath, ["--require", recorder, ...target], { env: { ...PATH_ONLY, ...env }, input: stdin, encoding: "utf8", timeout: HANG_GUARD_MS });
+    const marker = r.stderr.lastIndexOf("\nBUILTINS ");
+    expect(marker, `no record; stderr: ${r.stderr}`).toBeGreaterThanOrEqual(0);
+    const builtins = JSON.parse(r.stderr.slice(marker + "\nBUILTINS ".length)) as string[];
+    return { code: r.status, stdout: r.stdout, builtins, stderr: r.stderr.slice(0, marker) };
+  }
+
+  test("the recorder sees a lazy require and process.getBuiltinModule", () => {
+    const script = `function later() { return require("node:os"); } later(); process.getBuiltinModule("node:path");`;
+    // (node's own -e machinery loads "module" too)
+    expect(runRecorded({}, "", script).builtins).toEqual(expect.arrayContaining(["node:os", "node:path"]));
+  });
+
+  test("VERSION, ADD, CHECK and DEL in a test namespace: no builtin loaded", () => {
+    const ns = createNetns("startup");
+    const call = { CNI_CONTAINERID: "startup-3", CNI_NETNS: ns.path, CNI_IFNAME: "eth0" };
+    const config = { cniVersion: "1.1.0", name: "startup", type: "loopback" };
+    expect(runRecorded({ CNI_COMMAND: "VERSION" }, "").builtins).toEqual([]);
+    const add = runRecorded({ ...call, CNI_COMMAND: "ADD" }, JSON.stringify(config));
+    expect([add.code, add.stderr]).toEqual([0, ""]);
+    expect(add.builtins).toEqual([]);
+    const check = runRecorded({ ...call, CNI_COMMAND: "CHECK" }, JSON.stringify({ ...config, prevResult: JSON.parse(add.stdout) }));
+    expect([check.code, check.stdout, check.builtins]).toEqual([0, "", []]);
+    const del = runRecorded({ ...call, CNI_COMMAND: "DEL" }, JSON.stringify(config));
+    expect([del.code, del.stdout, del.builtins]).toEqual([0, "", []]);
+  });
+});
