@@ -1,5 +1,6 @@
 // Black-box tests of bin/loopback, run as a runtime runs it, against namespaces made here.
 // The same calls go to the Go reference loopback where the outputs must agree.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,13 @@ describe.each(["0.3.1", "0.4.0", "1.0.0", "1.1.0"])("loopback at cniVersion %s",
     const r = runPlugin(LOOPBACK, call("CHECK", version, { stdin: conf }));
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ msg: "loopback interface is down" });
+  });
+
+  it.runIf(VERSIONS_WITH_CHECK.includes(version))("CHECK without a prevResult is an error (the spec requires one), even with lo up", () => {
+    expect(runPlugin(LOOPBACK, call("ADD", version)).code).toBe(0);
+    const r = runPlugin(LOOPBACK, call("CHECK", version));
+    expect(r.code).toBe(1);
+    expect(r.json).toEqual({ cniVersion: version, code: 7, msg: "Required prevResult missing" });
   });
 
   it.runIf(!VERSIONS_WITH_CHECK.includes(version))("CHECK is refused below 0.4.0", () => {
@@ -161,6 +169,25 @@ describe("loopback in a chain and with odd namespaces", () => {
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ code: 4 });
     expect(r.json.msg).toContain("/var/run/netns/lbt-gone");
+  });
+
+  it("ADD and DEL with a FIFO as CNI_NETNS fail at once with code 4 naming it (opening a FIFO must not block)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lbt-fifo-"));
+    try {
+      const fifo = join(dir, "netns");
+      execFileSync("mkfifo", [fifo]);
+      for (const command of ["ADD", "DEL"]) {
+        // The timeout is only a hang guard: a blocking open would wait for a writer forever.
+        const r = runPlugin(LOOPBACK, call(command, "1.0.0", { netns: fifo, timeoutMs: 15_000 }));
+        expect(r.code).toBe(1);
+        expect(r.json).toMatchObject({ cniVersion: "1.0.0", code: 4 });
+        expect(r.json.msg).toContain(fifo);
+        expect(r.stderr).toBe("");
+      }
+      expect(isUp(host, "lo")).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses to work on its own namespace (code 8) unless CNI_NETNS_OVERRIDE is set", () => {

@@ -1,3 +1,43 @@
 // @cni/plugin-kit: what several plugins need, one owner per job (design.md). Plugins import it; it imports
 // @cni/skel and @cni/netlink and never a plugin.
-export {};
+export { netlinkToCniError, netlinkStep, isNetlinkCode } from "./errors";
+export {
+  openContainerNetns,
+  openContainerNetnsIfPresent,
+  withContainerNetns,
+  withContainerNetnsIfPresent,
+  openHostNetns,
+} from "./netns";
+export { UndoStack, withUndo, type UndoAction } from "./undo";
+export { ipamAdd, ipamDel, ipamCheck, ipamType, applyDnsOverride } from "./ipam";
+export { createVeth, randomVethName, type VethOptions, type VethPair } from "./veth";
+export {
+  findLink,
+  deleteLinkIfPresent,
+  deleteLinkReturningAddresses,
+  setLinkUp,
+  waitForOperstate,
+  OPERSTATE_TIMEOUT_MS,
+} from "./link";
+export { configureInterface, settleAddresses, DAD_SETTLE_TIMEOUT_MS } from "./configure";
+export {
+  requirePrevResult,
+  findContainerInterface,
+  checkContainerVeth,
+  validateExpectedInterfaceIPs,
+  validateExpectedRoutes,
+} from "./check";
+export {
+  ensureSysctl,
+  enableForwarding,
+  familiesOf,
+  setDuplicateAddressDetection,
+  enableArpNotify,
+  disableAcceptRa,
+  ipv4ConfKey,
+  ipv6ConfKey,
+  IPV4_FORWARD,
+  IPV6_FORWARD,
+} from "./sysctl";
+export { createMasquerade, parseIpMasqBackend, type Masquerade, type MasqueradeAttachment, type MasqueradeOptions, type IpMasqBackend } from "./masquerade/index";
+export { addonProcessHost, installAddonProcessHost } from "./process-host";

@@ -1,0 +1,87 @@
+// Sysctls the plugins set, inside the namespace of a handle. Keys use the slash form so interface names
+// with dots (eth0.100) work. A value already in place is not written again (a write costs a syscall and
+// may be refused in a read-only /proc/sys even when it would change nothing).
+import { parseCIDR, type Family, type IPConfig } from "@cni/skel";
+import type { Netlink } from "@cni/netlink";
+import { isNetlinkCode, netlinkToCniError } from "./errors";
+
+
+export const IPV4_FORWARD = "net/ipv4/ip_forward";
+export const IPV6_FORWARD = "net/ipv6/conf/all/forwarding";
+
+export function ipv6ConfKey(ifName: string, setting: string): string {
+  return `net/ipv6/conf/${ifName}/${setting}`;
+}
+export function ipv4ConfKey(ifName: string, setting: string): string {
+  return `net/ipv4/conf/${ifName}/${setting}`;
+}
+
+/** The address families present in a result's IPs (for enableForwarding), IPv4 first. */
+export function familiesOf(ips: readonly IPConfig[]): Family[] {
+  let v4 = false;
+  let v6 = false;
+  for (const ip of ips) {
+    const family = parseCIDR(ip.address)?.ip.family;
+    if (family === 4) v4 = true;
+    if (family === 6) v6 = true;
+  }
+  const families: Family[] = [];
+  if (v4) families.push(4);
+  if (v6) families.push(6);
+  return families;
+}
+
+/** Set `key` to `value` unless it already is; true when it wrote. Kernel errors are thrown as NetlinkError. */
+export function ensureSysctl(netns: Netlink, key: string, value: string): boolean {
+  if (netns.sysctlGet(key) === value) return false;
+  netns.sysctlSet(key, value);
+  return true;
+}
+
+/** `ip_forward` / `ipv6/conf/all/forwarding` = 1 for each family given (the Go plugins' EnableForward). */
+export function enableForwarding(netns: Netlink, families: Iterable<Family>): void {
+  for (const family of families) {
+    const key = family === 4 ? IPV4_FORWARD : IPV6_FORWARD;
+    try {
+      ensureSysctl(netns, key, "1");
+    } catch (thrown) {
+      throw netlinkToCniError(thrown, `failed to enable IPv${family} forwarding`);
+    }
+  }
+}
+
+/**
+ * Duplicate address detection on `ifName`: enabled = accept_dad 1 + enhanced_dad 1 (as bridge's
+ * `enabledad`); disabled = accept_dad 0, so addresses are usable at once instead of after ~1.6 s.
+ */
+export function setDuplicateAddressDetection(netns: Netlink, ifName: string, enabled: boolean): void {
+  if (enabled) {
+    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "enhanced_dad"), "1");
+    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_dad"), "1");
+  } else {
+    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_dad"), "0");
+  }
+}
+
+/** arp_notify = 1: the kernel announces the interface's IPv4 addresses (gratuitous ARP) when it comes up. */
+export function enableArpNotify(netns: Netlink, ifName: string): void {
+  setInterfaceSysctl(netns, ipv4ConfKey(ifName, "arp_notify"), "1");
+}
+
+/** accept_ra = 0: the plugin owns this interface's routes, router advertisements must not add any. */
+export function disableAcceptRa(netns: Netlink, ifName: string): void {
+  setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_ra"), "0");
+}
+
+/**
+ * A per-interface setting. A missing key means the feature is absent there (IPv6 disabled in the
+ * namespace: no ipv6/conf/<if>/), which is not an error, as with the Go plugins; other failures are.
+ */
+function setInterfaceSysctl(netns: Netlink, key: string, value: string): void {
+  try {
+    ensureSysctl(netns, key, value);
+  } catch (thrown) {
+    if (isNetlinkCode(thrown, "ENOENT")) return;
+    throw netlinkToCniError(thrown, `failed to set sysctl ${key}=${value}`);
+  }
+}
