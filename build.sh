@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
 # Build everything from a fresh clone: system packages the tests need, pnpm + dependencies, the Rust
-# N-API addon, and one standalone executable per plugin in bin/.
+# N-API addon, and the plugins: one multi-call executable bin/cni-plugins holding them all, with
+# bin/<plugin> hard links to it (the invoked name picks the plugin; `bin/cni-plugins --list` names them).
 #
-#   ./build.sh          build
-#   ./build.sh test     build, then run every test (unit, Rust, kernel, black-box)
+#   ./build.sh              build
+#   ./build.sh test         build, then run every test (unit, Rust, kernel, black-box)
+#   ./build.sh --separate   one standalone executable per plugin instead (also SEPARATE=1 ./build.sh)
 #
-# Idempotent and quick when nothing changed. Needs root for apt-get on a fresh machine.
+# Idempotent and quick when nothing changed (an unchanged bundle is not recompiled). Needs root for
+# apt-get on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
+
+usage() {
+  echo "usage: ./build.sh [test] [--separate]" >&2
+  exit 2
+}
+RUN_TESTS=0
+SEPARATE=${SEPARATE:-0}
+for arg in "$@"; do
+  case "$arg" in
+    test) RUN_TESTS=1 ;;
+    --separate) SEPARATE=1 ;;
+    -h | --help) usage ;;
+    *) echo "build.sh: unknown argument: $arg" >&2; usage ;;
+  esac
+done
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- system packages -------------------------------------------------------------------------
 # iproute2/nftables/iptables: tests build namespaces and inspect firewall state;
 # containernetworking-plugins: the Go reference plugins, for compatibility tests and benchmarks;
-# jq: scripts/exec-plugins.sh; iputils-ping: tests that packets flow; hyperfine: bench/.
-APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine)
+# jq: scripts/exec-plugins.sh; iputils-ping: tests that packets flow; hyperfine: bench/;
+# strace: the multi-call test proves in-process IPAM delegation by the absence of a second execve.
+APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine strace)
 ensure_apt_packages() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
@@ -57,29 +76,111 @@ build_addon() {
   log "cargo build --release (rtnetlink-node)"
   cargo build --release --quiet --manifest-path "$NATIVE_DIR/Cargo.toml"
   # copy then rename: a process that has the old addon loaded must not see it rewritten in place
-  cp -f "$NATIVE_DIR/target/release/librtnetlink_node.so" "$ADDON.tmp" && mv -f "$ADDON.tmp" "$ADDON"
+  # (the temporary carries our pid: two builds at once must not rename each other's)
+  cp -f "$NATIVE_DIR/target/release/librtnetlink_node.so" "$ADDON.$$.tmp" && mv -f "$ADDON.$$.tmp" "$ADDON"
 }
 
 # --- plugins -> bundles -> executables --------------------------------------------------------
 # esbuild keeps `require("../rtnetlink.node")` literal (--external), the addon is copied beside the
-# bundles' parent, and `bun build --compile` embeds it: bin/<plugin> needs nothing at run time.
+# bundles' parent, and `bun build --compile` embeds it: the executables need nothing at run time.
+MULTICALL=cni-plugins
+BUN_MIN_VERSION=1.4.5
+
+ensure_bun() {
+  local version
+  version=$(node_modules/.bin/bun --version)
+  if [ "$(printf '%s\n%s\n' "$BUN_MIN_VERSION" "$version" | sort -V | head -n1)" != "$BUN_MIN_VERSION" ]; then
+    echo "build.sh: bun $version is older than $BUN_MIN_VERSION (package.json pins it; run pnpm install)" >&2
+    return 1
+  fi
+}
+
+# Put $1 in place as $2 by rename: a runtime (or a test) executing the old file never sees a half-written one.
+replace_file() {
+  mv -f -T "$1" "$2"
+}
+
+# Device, inode, size and mtime of a file: tells "the very file we compiled" from one put there since.
+file_identity() {
+  stat -c '%d:%i:%s:%y' "$1" 2>/dev/null || true
+}
+
+# bundle_and_compile ENTRY NAME: build/NAME/main.cjs, then bin/NAME. The compile (seconds, 110 MB) is
+# skipped when bin/NAME is still the file compiled last time from the same bundle, addon and bun.
+bundle_and_compile() {
+  local entry=$1 name=$2
+  local esbuild=node_modules/.bin/esbuild bun=node_modules/.bin/bun
+  local bundle="build/$name/main.cjs" stamp="build/$name/compiled-from"
+  log "bundle $name"
+  "$esbuild" "$entry" --bundle --platform=node --format=cjs --target=node20 \
+    --external:'*.node' --log-level=warning --log-override:empty-import-meta=silent --outfile="$bundle"
+  # --bytecode: precompiled JS, about half the start-up of a plain compile (each call is a process);
+  # no autoloading of .env/bunfig.toml: a plugin must not pick up files from the runtime's cwd.
+  local flags=(--bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig)
+  local inputs
+  inputs="$({ sha256sum "$bundle" build/rtnetlink.node 2>/dev/null || true; } | cut -d' ' -f1 | tr '\n' ' ')bun-$("$bun" --version) ${flags[*]}"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs $(file_identity "bin/$name")" ]; then
+    return 0
+  fi
+  log "compile $name"
+  rm -f "$stamp"
+  "$bun" build --compile "${flags[@]}" "$bundle" --outfile "bin/.$name.$$.tmp" >/dev/null
+  replace_file "bin/.$name.$$.tmp" "bin/$name"
+  echo "$inputs $(file_identity "bin/$name")" >"$stamp"
+}
+
+# Names in bin/ that are hard links of bin/cni-plugins (before it is replaced: the old inode).
+multicall_links() {
+  [ -f "bin/$MULTICALL" ] || return 0
+  find bin -maxdepth 1 -type f -samefile "bin/$MULTICALL" ! -name "$MULTICALL" ! -name '.*' -printf '%f\n'
+}
+
+# One executable for all plugins, bin/<plugin> hard links to it, each put in place by rename.
+build_multicall() {
+  local old_links names name
+  old_links=$(multicall_links)
+  bundle_and_compile packages/multicall/src/main.ts "$MULTICALL"
+  names=$("bin/$MULTICALL" --list) || { echo "build.sh: bin/$MULTICALL --list failed" >&2; return 1; }
+  for name in $names; do
+    if [ "bin/$name" -ef "bin/$MULTICALL" ]; then continue; fi
+    ln -f "bin/$MULTICALL" "bin/.$name.$$.tmp"
+    replace_file "bin/.$name.$$.tmp" "bin/$name"
+  done
+  # a plugin that left the registry: its old link would run an old build
+  for name in $old_links; do
+    grep -qxF "$name" <<<"$names" || rm -f "bin/$name"
+  done
+  local dir
+  for dir in plugins/*/; do
+    name=$(basename "$dir")
+    if [ -f "$dir/src/main.ts" ] && ! grep -qxF "$name" <<<"$names"; then
+      echo "build.sh: warning: $name is not in packages/multicall/src/plugins.ts, so not in bin/ (register it there, or ./build.sh --separate)" >&2
+    fi
+  done
+}
+
+# One standalone executable per plugin (plugins/<name>/src/main.ts); the multi-call file is removed.
+build_separate() {
+  local dir name old_links
+  old_links=$(multicall_links)
+  for dir in plugins/*/; do
+    name=$(basename "$dir")
+    [ -f "$dir/src/main.ts" ] || continue
+    bundle_and_compile "$dir/src/main.ts" "$name"
+  done
+  for name in $old_links; do
+    if [ "bin/$name" -ef "bin/$MULTICALL" ]; then rm -f "bin/$name"; fi
+  done
+  rm -f "bin/$MULTICALL" "build/$MULTICALL/compiled-from"
+}
+
 build_plugins() {
   mkdir -p build bin
-  [ -f "$ADDON" ] && cp -f "$ADDON" build/rtnetlink.node.tmp && mv -f build/rtnetlink.node.tmp build/rtnetlink.node
-  local esbuild=node_modules/.bin/esbuild bun=node_modules/.bin/bun
-  for dir in plugins/*/; do
-    local name entry
-    name=$(basename "$dir")
-    entry="$dir/src/main.ts"
-    [ -f "$entry" ] || continue
-    log "bundle + compile $name"
-    "$esbuild" "$entry" --bundle --platform=node --format=cjs --target=node20 \
-      --external:'*.node' --log-level=warning --log-override:empty-import-meta=silent --outfile="build/$name/main.cjs"
-    # --bytecode: precompiled JS, about half the start-up of a plain compile (each call is a process);
-    # no autoloading of .env/bunfig.toml: a plugin must not pick up files from the runtime's cwd.
-    "$bun" build --compile --bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
-      "build/$name/main.cjs" --outfile "bin/$name" >/dev/null
-  done
+  # temporaries carry our pid (two builds at once must not share one); none outlives this run
+  trap 'rm -f bin/.*."$$".tmp' EXIT
+  [ -f "$ADDON" ] && cp -f "$ADDON" "build/rtnetlink.node.$$.tmp" && mv -f "build/rtnetlink.node.$$.tmp" build/rtnetlink.node
+  ensure_bun
+  if [ "$SEPARATE" = 1 ]; then build_separate; else build_multicall; fi
 }
 
 ensure_apt_packages
@@ -89,9 +190,9 @@ log "pnpm install"
 pnpm install --frozen-lockfile --reporter=silent
 build_addon
 build_plugins
-log "built: $(cd bin && ls | tr '\n' ' ')"
+log "built: $(cd bin && echo *)$([ "$SEPARATE" = 1 ] || echo " (links to $MULTICALL)")"
 
-if [ "${1:-}" = "test" ]; then
+if [ "$RUN_TESTS" = 1 ]; then
   log "tests"
   exec pnpm test
 fi

@@ -1,0 +1,285 @@
+// The bridge plugin: a Linux bridge in the host namespace and, per container, a veth pair whose host end
+// is a port of it; addresses from IPAM, the gateway on the bridge, masquerade and MAC spoof checks
+// without a single extra process. Mirrors plugins/main/bridge of containernetworking/plugins; README.md
+// lists where it differs.
+import {
+  CniError,
+  ErrorCode,
+  compareVersions,
+  definePlugin,
+  delegateGC,
+  delegateStatus,
+  parseCIDR,
+  validAttachments,
+  type CIDR,
+  type CmdArgs,
+  type Interface,
+  type Result,
+} from "@cni/skel";
+import type { Link, Netlink } from "@cni/netlink";
+import {
+  applyDnsOverride,
+  checkContainerVeth,
+  configureInterface,
+  createMasquerade,
+  createVeth,
+  deleteLinkIfPresent,
+  enableArpNotify,
+  enableForwarding,
+  findContainerInterface,
+  findLink,
+  ipamAdd,
+  ipamCheck,
+  ipamDel,
+  netlinkStep,
+  openHostNetns,
+  requirePrevResult,
+  setDuplicateAddressDetection,
+  setLinkUp,
+  validateExpectedInterfaceIPs,
+  validateExpectedRoutes,
+  waitForOperstate,
+  withContainerNetns,
+  withContainerNetnsIfPresent,
+  withUndo,
+  type MasqueradeAttachment,
+  type UndoStack,
+} from "@cni/plugin-kit";
+import { attachPort, ensureBridge, ensureGatewayAddress, ensureVlanGateway } from "./bridge-link";
+import { readBridgeConfig, readContainerMac, type BridgeConfig } from "./config";
+import { calcGateways } from "./gateways";
+import { gcSpoofChecks, setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck";
+
+const VERSION = "0.1.0";
+/** The first spec version whose results can describe interfaces (and so an L2 attachment). */
+const FIRST_VERSION_WITH_INTERFACES = "0.3.0";
+
+export const plugin = definePlugin({
+  about: `CNI bridge plugin v${VERSION}`,
+
+  async add(args: CmdArgs): Promise<Result> {
+    const conf = readBridgeConfig(args);
+    const mac = readContainerMac(args);
+    requireConvertibleL2(args, conf);
+    return withContainerNetns(args.netns, (container) =>
+      withHostNetns((host) =>
+        withUndo(async (undo) => {
+          const bridge = ensureBridge(host, conf, undo);
+          const veth = createVeth(container, host, { ifName: args.ifName, mtu: conf.mtu, mac });
+          undo.push(`delete ${veth.host.name}`, () => void deleteLinkIfPresent(host, veth.host.name));
+          attachPort(host, veth.host, bridge, conf);
+          const result = attachmentResult(args, bridge, veth.host, veth.container);
+          if (conf.macSpoofCheck) {
+            const attachment = { containerId: args.containerId, ifName: args.ifName };
+            undo.push("spoof-check", () => teardownSpoofCheck(attachment));
+            setupSpoofCheck(attachment, veth.host.name, veth.container.mac);
+          }
+          if (conf.ipamType !== "") {
+            await configureLayer3(args, conf, container, host, bridge, result, undo);
+          } else if (!conf.disableContainerInterface) {
+            setLinkUp(container, args.ifName);
+          }
+          if (!conf.disableContainerInterface) await waitForPort(host, veth.host);
+          refreshMacs(host, result);
+          return applyDnsOverride(result, args);
+        }),
+      ),
+    );
+  },
+
+  async del(args: CmdArgs): Promise<void> {
+    const conf = readBridgeConfig(args);
+    // The veth first (as the reference since v1.2.0); a namespace that is gone took the pair with it.
+    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+    if (conf.ipamType !== "") await ipamDel(args);
+    if (conf.macSpoofCheck) teardownSpoofCheck({ containerId: args.containerId, ifName: args.ifName });
+    // Found by (network, container id, ifname), never by address: also when the netns was gone.
+    if (conf.ipamType !== "" && conf.ipMasq) {
+      createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
+    }
+    // The bridge, its gateway addresses and the forwarding sysctls stay, as the reference's.
+  },
+
+  async check(args: CmdArgs): Promise<void> {
+    const conf = readBridgeConfig(args);
+    await withContainerNetns(args.netns, async (container) => {
+      if (conf.ipamType !== "") await ipamCheck(args);
+      const prevResult = requirePrevResult(args);
+      const bridgeEntry = findBridgeInterface(prevResult, conf);
+      const { iface } = findContainerInterface(prevResult, args.ifName, args.netns);
+      await withHostNetns((host) => {
+        const bridge = checkBridge(host, bridgeEntry, conf);
+        const containerLink = checkContainerVeth(container, iface);
+        checkHostVeth(host, prevResult, conf, bridge, containerLink);
+      });
+      validateExpectedInterfaceIPs(container, args.ifName, prevResult.ips ?? []);
+      validateExpectedRoutes(container, prevResult.routes ?? []);
+    });
+  },
+
+  async status(args: CmdArgs): Promise<void> {
+    const conf = readBridgeConfig(args);
+    if (conf.ipamType !== "") await delegateStatus(conf.ipamType, args);
+  },
+
+  async gc(args: CmdArgs): Promise<void> {
+    const conf = readBridgeConfig(args);
+    const valid = validAttachments(args.config);
+    if (conf.ipamType !== "") await delegateGC(conf.ipamType, args);
+    const attachments: MasqueradeAttachment[] = [];
+    for (const a of valid) attachments.push({ containerId: a.containerID, ifName: a.ifname });
+    if (conf.ipamType !== "" && conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, attachments);
+    if (conf.macSpoofCheck) await withHostNetns((host) => gcSpoofChecks(attachments, portOfBridgeOrGone(host, conf.bridge)));
+  },
+});
+
+/**
+ * L2 at 0.1.0/0.2.0: those results cannot say anything without an IP. The reference attaches the
+ * container and then fails to print the result; we fail with its message before creating anything.
+ */
+function requireConvertibleL2(args: CmdArgs, conf: BridgeConfig): void {
+  if (conf.ipamType !== "" || (compareVersions(args.config.cniVersion, FIRST_VERSION_WITH_INTERFACES) ?? 0) >= 0) return;
+  throw new CniError(ErrorCode.IncompatibleVersion, "cannot convert: no valid IP addresses", `L2 mode ("ipam": {}) needs cniVersion ${FIRST_VERSION_WITH_INTERFACES} or later`);
+}
+
+/** The three interfaces every result starts with: bridge, host veth, container veth. */
+function attachmentResult(args: CmdArgs, bridge: Link, hostVeth: Link, containerVeth: Link): Result {
+  return {
+    cniVersion: args.config.cniVersion,
+    interfaces: [
+      { name: bridge.name, mac: bridge.mac },
+      { name: hostVeth.name, mac: hostVeth.mac },
+      { name: containerVeth.name, mac: containerVeth.mac, sandbox: args.netns },
+    ],
+  };
+}
+
+/**
+ * L3 mode: IPAM (released by `undo` on a later failure), the container's addresses and routes, the
+ * gateways on the bridge (or on `<bridge>.<vlan>`) with forwarding on, and masquerade.
+ */
+async function configureLayer3(
+  args: CmdArgs,
+  conf: BridgeConfig,
+  container: Netlink,
+  host: Netlink,
+  bridge: Link,
+  result: Result,
+  undo: UndoStack,
+): Promise<void> {
+  const ipamResult = await ipamAdd(args, undo);
+  const gateways = calcGateways(ipamResult, conf);
+  result.ips = gateways.ips;
+  result.routes = gateways.routes;
+  if (ipamResult.dns !== undefined) result.dns = ipamResult.dns;
+
+  setDuplicateAddressDetection(container, args.ifName, conf.enableDad);
+  enableArpNotify(container, args.ifName);
+  await configureInterface(container, args.ifName, result);
+
+  if (conf.isGateway && gateways.addresses.length > 0) {
+    const gatewayLink = conf.vlan === 0 ? bridge : ensureVlanGateway(host, bridge, conf, undo);
+    if (gatewayLink !== bridge) result.interfaces?.push({ name: gatewayLink.name, mac: gatewayLink.mac });
+    for (const gateway of gateways.addresses) ensureGatewayAddress(host, gatewayLink, gateway, conf.forceAddress);
+    enableForwarding(host, familiesOfCidrs(gateways.addresses));
+  }
+
+  if (conf.ipMasq) {
+    const masquerade = createMasquerade(conf.ipMasqBackend);
+    undo.push("IP masquerade", () => masquerade.teardown(args.config.name, args.containerId, args.ifName));
+    masquerade.setup(args.config.name, args.containerId, args.ifName, containerCidrs(result));
+  }
+}
+
+/**
+ * The host veth must be oper-up before the container uses it. Returns at once when it already is; the
+ * reference polls at 0/50/500/1000/1000 ms and fails with `bridge port in error state: <state>`.
+ */
+async function waitForPort(host: Netlink, hostVeth: Link): Promise<void> {
+  const port = await waitForOperstate(host, hostVeth.index, "up");
+  if (port.operstate !== "up") throw new CniError(ErrorCode.Internal, `bridge port in error state: ${port.operstate}`);
+}
+
+/** The host veth and bridge MACs as they are now (a bridge takes its first port's MAC unless pinned). */
+function refreshMacs(host: Netlink, result: Result): void {
+  const interfaces = result.interfaces ?? [];
+  for (let i = 0; i < 2; i++) {
+    const iface = interfaces[i];
+    if (iface === undefined) continue;
+    iface.mac = netlinkStep(`failed to lookup "${iface.name}"`, () => host.linkGet(iface.name)).mac;
+  }
+}
+
+/** The container's addresses with their subnet prefix, as masquerade wants them. */
+function containerCidrs(result: Result): CIDR[] {
+  const cidrs: CIDR[] = [];
+  for (const ip of result.ips ?? []) {
+    const cidr = parseCIDR(ip.address);
+    if (cidr !== undefined) cidrs.push(cidr);
+  }
+  return cidrs;
+}
+
+function familiesOfCidrs(cidrs: readonly CIDR[]): (4 | 6)[] {
+  const families: (4 | 6)[] = [];
+  for (const cidr of cidrs) if (!families.includes(cidr.ip.family)) families.push(cidr.ip.family);
+  return families;
+}
+
+/** Run `body` with a handle on the host namespace, closed when it returns or settles. */
+async function withHostNetns<T>(body: (host: Netlink) => T | Promise<T>): Promise<T> {
+  const host = openHostNetns();
+  try {
+    return await body(host);
+  } finally {
+    host.close();
+  }
+}
+
+// ---- CHECK ----
+
+/** The bridge's entry in prevResult (by the configured name), as the reference looks it up. */
+function findBridgeInterface(result: Result, conf: BridgeConfig): Interface {
+  for (const iface of result.interfaces ?? []) if (iface.name === conf.bridge) return iface;
+  throw new CniError(ErrorCode.Internal, `CNI created bridge ${conf.bridge} in host namespace was not found`);
+}
+
+/** The bridge must exist in the host namespace, be a bridge, keep its MAC and the configured promisc mode. */
+function checkBridge(host: Netlink, entry: Interface, conf: BridgeConfig): Link {
+  if (entry.sandbox !== undefined && entry.sandbox !== "") throw new CniError(ErrorCode.Internal, `Interface ${entry.name} should not be in sandbox`);
+  const link = findLink(host, entry.name);
+  if (link === undefined) throw new CniError(ErrorCode.Internal, `Interface name ${entry.name} not found`);
+  if (link.kind !== "bridge") throw new CniError(ErrorCode.Internal, `Interface ${entry.name} does not have link type of bridge`);
+  if (entry.mac !== undefined && entry.mac !== "" && entry.mac.toLowerCase() !== link.mac) {
+    throw new CniError(ErrorCode.Internal, `Bridge interface ${entry.name} Mac doesn't match: ${entry.mac}`);
+  }
+  if (link.promisc !== conf.promiscMode) {
+    throw new CniError(ErrorCode.Internal, `Bridge interface ${entry.name} configured Promisc Mode ${conf.promiscMode} doesn't match current state: ${link.promisc}`);
+  }
+  return link;
+}
+
+/** Among prevResult's other host interfaces, the veth peered with the container's and enslaved to the bridge. */
+function checkHostVeth(host: Netlink, result: Result, conf: BridgeConfig, bridge: Link, containerLink: Link): void {
+  for (const iface of result.interfaces ?? []) {
+    if (iface.name === conf.bridge || (iface.sandbox !== undefined && iface.sandbox !== "")) continue;
+    const link = findLink(host, iface.name);
+    if (link === undefined || link.kind !== "veth") continue;
+    if (link.index !== containerLink.peerIndex || link.peerIndex !== containerLink.index || link.master !== bridge.index) continue;
+    if (iface.mac !== undefined && iface.mac !== "" && iface.mac.toLowerCase() !== link.mac) {
+      throw new CniError(ErrorCode.Internal, `Interface ${iface.name} Mac doesn't match: ${iface.mac} not found`);
+    }
+    return;
+  }
+  throw new CniError(ErrorCode.Internal, `CNI veth created for bridge ${conf.bridge} was not found`);
+}
+
+/** GC of spoof checks: a host veth that is gone, or is a port of this network's bridge, is ours to judge. */
+function portOfBridgeOrGone(host: Netlink, bridgeName: string): (hostVeth: string | undefined) => boolean {
+  const bridge = findLink(host, bridgeName);
+  return (hostVeth) => {
+    if (hostVeth === undefined) return false;
+    const link = findLink(host, hostVeth);
+    return link === undefined || (bridge !== undefined && link.master === bridge.index);
+  };
+}

@@ -1,0 +1,147 @@
+// The veth plugin: a veth pair routed point-to-point between the host and the container, the job of the
+// reference `ptp` (plugins/main/ptp), without its IPv6 duplicate-address-detection wait. README.md lists
+// the differences.
+import { definePlugin, delegateGC, delegateStatus, validAttachments, type Attachment, type CIDR, type CmdArgs, type Interface, type IPConfig, type Result } from "@cni/skel";
+import {
+  applyDnsOverride,
+  configureInterface,
+  createMasquerade,
+  createVeth,
+  deleteLinkIfPresent,
+  enableForwarding,
+  familiesOf,
+  findContainerInterface,
+  ipamAdd,
+  ipamCheck,
+  ipamDel,
+  openHostNetns,
+  requirePrevResult,
+  setDuplicateAddressDetection,
+  validateExpectedInterfaceIPs,
+  validateExpectedRoutes,
+  withContainerNetns,
+  withContainerNetnsIfPresent,
+  withUndo,
+  type MasqueradeAttachment,
+} from "@cni/plugin-kit";
+import type { Netlink } from "@cni/netlink";
+import { readContainerMac, readVethConfig } from "./config";
+import {
+  attachResult,
+  checkContainerEnd,
+  checkHostEnd,
+  configureHostEnd,
+  routeSubnetThroughGateway,
+  routedAddresses,
+  type RoutedAddress,
+} from "./point-to-point";
+
+const VERSION = "0.1.0";
+
+export const plugin = definePlugin({
+  about: `CNI veth plugin v${VERSION}`,
+
+  async add(args: CmdArgs): Promise<Result> {
+    const conf = readVethConfig(args);
+    const mac = readContainerMac(args);
+    return withHostNetns((host) =>
+      withUndo(async (undo) => {
+        const ipamResult = await ipamAdd(args, undo);
+        const addresses = routedAddresses(ipamResult);
+        const families = familiesOf(ipamResult.ips ?? []);
+        enableForwarding(host, families);
+        const result = await withContainerNetns(args.netns, async (container) => {
+          const pair = createVeth(container, host, { ifName: args.ifName, mtu: conf.mtu, mac });
+          undo.push(`delete ${pair.host.name}`, () => void deleteLinkIfPresent(host, pair.host.name));
+          const attached = attachResult(ipamResult, pair, args.netns);
+          // before the link comes up, so that no address (link-local included) waits for detection
+          if (families.includes(6)) setDuplicateAddressDetection(container, args.ifName, conf.enableDad);
+          await configureInterface(container, args.ifName, attached);
+          routeSubnetThroughGateway(container, pair.container, addresses);
+          configureHostEnd(host, pair.host, addresses, conf.enableDad);
+          return attached;
+        });
+        if (conf.ipMasq) {
+          const masquerade = createMasquerade(conf.ipMasqBackend);
+          undo.push("IP masquerade", () => masquerade.teardown(args.config.name, args.containerId, args.ifName));
+          masquerade.setup(args.config.name, args.containerId, args.ifName, containerCidrs(addresses));
+        }
+        return applyDnsOverride(result, args);
+      }),
+    );
+  },
+
+  async del(args: CmdArgs): Promise<void> {
+    const conf = readVethConfig(args);
+    // IPAM first: the lease goes even when the namespace or the link is gone.
+    await ipamDel(args);
+    // No CNI_NETNS, or a namespace already gone: the pair went with it. The host end's address and
+    // route go with the link.
+    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+    // Found by (network, container id, ifname), not by address: also when the netns was gone.
+    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
+  },
+
+  async check(args: CmdArgs): Promise<void> {
+    readVethConfig(args);
+    const prevResult = requirePrevResult(args);
+    await ipamCheck(args);
+    const { index, iface } = findContainerInterface(prevResult, args.ifName, args.netns);
+    const addresses = routedAddresses({ ...prevResult, ips: ipsOfInterface(prevResult, index) });
+    const containerLink = withContainerNetns(args.netns, (container) => {
+      const link = checkContainerEnd(container, iface, addresses);
+      validateExpectedInterfaceIPs(container, args.ifName, ipsOfInterface(prevResult, index));
+      validateExpectedRoutes(container, prevResult.routes ?? []);
+      return link;
+    });
+    await withHostNetns((host) => checkHostEnd(host, hostInterfaceOf(prevResult), containerLink, addresses));
+  },
+
+  async status(args: CmdArgs): Promise<void> {
+    const conf = readVethConfig(args);
+    await delegateStatus(conf.ipamType, args);
+  },
+
+  async gc(args: CmdArgs): Promise<void> {
+    const conf = readVethConfig(args);
+    const valid = validAttachments(args.config);
+    await delegateGC(conf.ipamType, args);
+    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, masqueradeAttachments(valid));
+  },
+});
+
+/** Run `body` with a handle on the host namespace, closed when it returns or settles. */
+async function withHostNetns<T>(body: (host: Netlink) => T | Promise<T>): Promise<T> {
+  const host = openHostNetns();
+  try {
+    return await body(host);
+  } finally {
+    host.close();
+  }
+}
+
+/** The container addresses with their subnet prefix, as masquerade wants them. */
+function containerCidrs(addresses: readonly RoutedAddress[]): CIDR[] {
+  const cidrs: CIDR[] = [];
+  for (const { address } of addresses) cidrs.push(address);
+  return cidrs;
+}
+
+/** The IPs prevResult puts on the container interface (at `index` in its interfaces). */
+function ipsOfInterface(result: Result, index: number): IPConfig[] {
+  const ips: IPConfig[] = [];
+  for (const ip of result.ips ?? []) if (ip.interface === index) ips.push(ip);
+  return ips;
+}
+
+/** The host end in prevResult: the interface without a sandbox. */
+function hostInterfaceOf(result: Result): Interface | undefined {
+  for (const iface of result.interfaces ?? []) if (iface.sandbox === undefined || iface.sandbox === "") return iface;
+  return undefined;
+}
+
+function masqueradeAttachments(valid: readonly Attachment[]): MasqueradeAttachment[] {
+  const attachments: MasqueradeAttachment[] = [];
+  for (const a of valid) attachments.push({ containerId: a.containerID, ifName: a.ifname });
+  return attachments;
+}
