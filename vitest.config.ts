@@ -10,14 +10,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "plugins/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "plugins/*/test/**/*.test.ts", "bench/test/**/*.test.ts"],
           exclude: ["**/*.kernel.test.ts", "**/node_modules/**"],
         },
       },
       {
         test: {
           name: "kernel",
-          include: ["packages/*/test/**/*.kernel.test.ts", "plugins/*/test/**/*.kernel.test.ts"],
+          include: ["packages/*/test/**/*.kernel.test.ts", "plugins/*/test/**/*.kernel.test.ts", "bench/test/**/*.kernel.test.ts"],
           testTimeout: 30_000,
         },
       },

@@ -1,0 +1,342 @@
+// The benchmark report: runs every benchmark in bench/lib/benches.ts with ours and the Go reference
+// interleaved, inside namespaces it creates, and writes bench/REPORT.md, bench/report.svg and the README's
+// speed table. Run it through `bench/run` (which installs the Go plugins, builds, and builds the runner).
+//
+//   node_modules/.bin/bun bench/report.ts --runner PATH --floor PATH --run-id ID
+//        [--rounds N] [--warmup N] [--only id,id] [--ours DIR] [--go DIR] [--no-write]
+//   node_modules/.bin/bun bench/report.ts --readme-only     (README's speed table from bench/REPORT.md)
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BENCHES, type Bench } from "./lib/benches";
+import { loadAverage, machineFacts } from "./lib/machine";
+import { type Implementation, interleave } from "./lib/plan";
+import { barChartSvg, formatBytes, type ReportData, type RowResult, replaceReadmeBlock, reportMarkdown, speedTableFromReport, type Summary } from "./lib/render";
+import { type CallSample, runPlan } from "./lib/runner";
+import { maximum, median, percentile } from "./lib/stats";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const BENCH_DIR = join(REPO_ROOT, "bench");
+const IMPLEMENTATIONS: readonly Implementation[] = ["ours", "go"];
+
+interface Options {
+  runner: string;
+  floor: string;
+  runId: string;
+  rounds: number;
+  warmup: number;
+  only?: readonly string[];
+  binDir: Record<Implementation, string>;
+  write: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const values = new Map<string, string>();
+  let write = true;
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!;
+    if (name === "--no-write") {
+      write = false;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (!name.startsWith("--") || value === undefined) throw new Error(`bad argument ${name}`);
+    values.set(name.slice(2), value);
+    i++;
+  }
+  const known = new Set(["runner", "floor", "run-id", "rounds", "warmup", "only", "ours", "go"]);
+  for (const key of values.keys()) if (!known.has(key)) throw new Error(`unknown option --${key}`);
+  const required = (key: string): string => {
+    const v = values.get(key);
+    if (v === undefined) throw new Error(`--${key} is required (run bench/run)`);
+    return v;
+  };
+  const count = (key: string, fallback: number, min: number): number => {
+    const v = values.get(key);
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${key} needs an integer >= ${min}`);
+    return n;
+  };
+  const runId = required("run-id");
+  if (!/^[a-z0-9-]{1,24}$/.test(runId)) throw new Error("--run-id: up to 24 of [a-z0-9-]");
+  const only = values.get("only");
+  return {
+    runner: required("runner"),
+    floor: required("floor"),
+    runId,
+    rounds: count("rounds", 100, 1),
+    warmup: count("warmup", 5, 0),
+    ...(only === undefined ? {} : { only: only.split(",") }),
+    binDir: { ours: resolve(values.get("ours") ?? join(REPO_ROOT, "bin")), go: values.get("go") ?? "/usr/lib/cni" },
+    write,
+  };
+}
+
+/** Network namespaces of this run, all named `<runId>-*`; bench/run's trap removes leftovers by that prefix. */
+class Namespaces {
+  private readonly created: string[] = [];
+  constructor(private readonly runId: string) {}
+
+  create(name: string): string {
+    const full = `${this.runId}-${name}`;
+    const r = spawnSync("ip", ["netns", "add", full], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`ip netns add ${full}: ${r.stderr.trim()}`);
+    this.created.push(full);
+    return `/var/run/netns/${full}`;
+  }
+
+  removeAll(): void {
+    while (this.created.length > 0) spawnSync("ip", ["netns", "del", this.created.pop()!]);
+  }
+}
+
+function summarize(samples: readonly CallSample[]): Summary {
+  const ms = samples.map((s) => s.wallNs / 1e6);
+  return {
+    count: samples.length,
+    medianMs: median(ms),
+    p95Ms: percentile(ms, 95),
+    minflt: median(samples.map((s) => s.minflt)),
+    majflt: median(samples.map((s) => s.majflt)),
+    cpuMs: median(samples.map((s) => (s.utimeUs + s.stimeUs) / 1000)),
+  };
+}
+
+/** Bytes of the regular files in `dir` (or just `names` in it), each hard-linked file counted once. */
+function directorySize(dir: string, names?: readonly string[]): { bytes: number; names: number; files: number } {
+  const seen = new Set<string>();
+  let bytes = 0;
+  let count = 0;
+  for (const name of names ?? readdirSync(dir)) {
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    const st = lstatSync(path);
+    if (!st.isFile()) continue;
+    count++;
+    const inode = `${st.dev}:${st.ino}`;
+    if (seen.has(inode)) continue;
+    seen.add(inode);
+    bytes += st.size;
+  }
+  return { bytes, names: count, files: seen.size };
+}
+
+function sizeRows(binDir: Record<Implementation, string>, goPlugins: readonly string[], runId: string): Array<[string, string]> {
+  const ours = directorySize(binDir.ours);
+  const goSame = directorySize(binDir.go, goPlugins);
+  const goAll = directorySize(binDir.go);
+  const describe = (s: { bytes: number; names: number; files: number }): string =>
+    `${formatBytes(s.bytes)} (${s.names} names, ${s.files} distinct file${s.files === 1 ? "" : "s"})`;
+  const rows: Array<[string, string]> = [
+    [`ours: bin/ (hard links counted once)`, describe(ours)],
+    [`Go: the plugins measured here (${goPlugins.join(", ")})`, describe(goSame)],
+    [`Go: the whole package (${binDir.go})`, describe(goAll)],
+  ];
+  const installer = join(REPO_ROOT, "scripts", "install.sh");
+  rows.push(["ours: installed form (scripts/install.sh)", existsSync(installer) ? installedSize(installer, runId) : "pending: scripts/install.sh does not exist yet"]);
+  return rows;
+}
+
+/** Installs into a throwaway directory and measures what landed there. */
+function installedSize(installer: string, runId: string): string {
+  const dest = mkdtempSync(`/tmp/${runId}-install-`);
+  try {
+    const r = spawnSync(installer, [dest], { encoding: "utf8", cwd: REPO_ROOT });
+    if (r.status !== 0) return `not measured: scripts/install.sh ${dest} failed: ${(r.stderr || r.stdout).trim().split("\n")[0]}`;
+    const s = directorySize(dest);
+    return `${formatBytes(s.bytes)} (${s.names} names, ${s.files} distinct files)`;
+  } finally {
+    rmSync(dest, { recursive: true, force: true });
+  }
+}
+
+/** Accumulates `more` into `total`: times and faults add up, peak RSS is the larger. */
+function addSample(total: CallSample, more: CallSample): void {
+  total.wallNs += more.wallNs;
+  total.minflt += more.minflt;
+  total.majflt += more.majflt;
+  total.utimeUs += more.utimeUs;
+  total.stimeUs += more.stimeUs;
+  total.maxrssKb = Math.max(total.maxrssKb, more.maxrssKb);
+}
+
+/** A path inside the repository relative to it (the report is committed), any other as it is. */
+function displayPath(path: string): string {
+  const rel = relative(REPO_ROOT, path);
+  return rel.startsWith("..") ? path : `${rel}/`;
+}
+
+/** When our executables were built (newest file in the directory), so a stale bin/ shows. */
+function oursBuilt(dir: string): string {
+  let newest = 0;
+  try {
+    for (const name of readdirSync(dir)) newest = Math.max(newest, lstatSync(join(dir, name)).mtimeMs);
+  } catch {
+    return "";
+  }
+  return newest === 0 ? "" : `, built ${new Date(newest).toISOString().replace(/\.\d+Z$/, "Z")}`;
+}
+
+interface Collected {
+  rows: Map<string, Record<Implementation, CallSample[]>>;
+  rss: Map<string, Record<Implementation, number[]>>;
+}
+
+function runBench(bench: Bench, options: Options, hostNetns: string, namespaces: Namespaces, collected: Collected): void {
+  const rounds = bench.rounds(options.rounds);
+  const workDir = mkdtempSync(`/tmp/${options.runId}-${bench.id}-`);
+  const preparing = Date.now();
+  try {
+    const session = bench.prepare({
+      binDir: options.binDir,
+      floorBinary: options.floor,
+      workDir,
+      createNetns: (name) => namespaces.create(`${bench.id}-${name}`),
+    });
+    try {
+      const calls = interleave(session.build, IMPLEMENTATIONS, bench.warmup?.(options.warmup) ?? options.warmup, rounds);
+      const started = Date.now();
+      const measured = runPlan(options.runner, hostNetns, calls, workDir);
+      const seconds = (from: number, to: number): string => ((to - from) / 1000).toFixed(1);
+      process.stderr.write(`  set-up ${seconds(preparing, started)} s, ${calls.length} calls in ${seconds(started, Date.now())} s, load ${loadAverage()}\n`);
+      // a row's sample is one round of one side: the sum of that round's calls for the row (usually one)
+      const perRound = new Map<string, { row: string; implementation: Implementation; sample: CallSample }>();
+      for (const { call, sample } of measured) {
+        if (call.warmup || call.row === undefined) continue;
+        const key = `${call.row}\u0000${call.implementation}\u0000${call.round}`;
+        const sum = perRound.get(key);
+        if (sum === undefined) perRound.set(key, { row: call.row, implementation: call.implementation, sample: { ...sample } });
+        else addSample(sum.sample, sample);
+      }
+      for (const { row: name, implementation, sample } of perRound.values()) {
+        let row = collected.rows.get(name);
+        if (row === undefined) collected.rows.set(name, (row = { ours: [], go: [] }));
+        row[implementation].push(sample);
+      }
+      for (const { call, sample } of measured) {
+        if (call.warmup || call.plugin === undefined) continue;
+        let rss = collected.rss.get(call.plugin);
+        if (rss === undefined) collected.rss.set(call.plugin, (rss = { ours: [], go: [] }));
+        rss[call.implementation].push(sample.maxrssKb);
+      }
+    } finally {
+      session.teardown?.();
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Rewrites the README's speed table from the committed REPORT.md (no measuring). */
+function updateReadme(report: string): void {
+  const readmePath = join(REPO_ROOT, "README.md");
+  writeFileSync(readmePath, replaceReadmeBlock(readFileSync(readmePath, "utf8"), speedTableFromReport(report)));
+}
+
+function main(): void {
+  if (process.argv.includes("--readme-only")) {
+    updateReadme(readFileSync(join(BENCH_DIR, "REPORT.md"), "utf8"));
+    return;
+  }
+  const options = parseOptions(process.argv.slice(2));
+  const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
+  const machine = machineFacts(REPO_ROOT, bun);
+  const loadBefore = loadAverage();
+  const namespaces = new Namespaces(options.runId);
+  const collected: Collected = { rows: new Map(), rss: new Map() };
+  const pending: string[] = [];
+  const failed: string[] = [];
+  const startupBound = new Set<string>();
+  const rowOrder: string[] = [];
+  const measuredGoPlugins = new Set<string>();
+  const started = Date.now();
+  try {
+    const hostNetns = namespaces.create("host");
+    for (const bench of BENCHES) {
+      if (options.only !== undefined && !options.only.includes(bench.id)) continue;
+      const missing: string[] = [];
+      for (const side of IMPLEMENTATIONS) {
+        for (const p of bench.plugins[side]) if (!existsSync(join(options.binDir[side], p))) missing.push(join(options.binDir[side], p));
+      }
+      if (missing.length > 0) {
+        pending.push(`${bench.rows.join("; ")} — waits for ${missing.join(", ")}`);
+        continue;
+      }
+      const warmup = bench.warmup?.(options.warmup) ?? options.warmup;
+      process.stderr.write(`${bench.id}: ${bench.rounds(options.rounds)} rounds + ${warmup} warm-up, ours and Go interleaved\n`);
+      try {
+        runBench(bench, options, hostNetns, namespaces, collected);
+      } catch (error) {
+        // one broken plugin must not cost the other rows: the report names the failure, the exit code shows it
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`  FAILED: ${message}\n`);
+        failed.push(`${bench.rows.join("; ")}: ${message}`);
+        continue;
+      }
+      for (const row of bench.rows) {
+        rowOrder.push(row);
+        if (bench.startupBound) startupBound.add(row);
+      }
+      for (const p of bench.plugins.go) measuredGoPlugins.add(p);
+    }
+  } finally {
+    namespaces.removeAll();
+  }
+  const rows: RowResult[] = rowOrder.map((name) => {
+    const samples = collected.rows.get(name);
+    const side = (i: Implementation): Summary | undefined =>
+      samples === undefined || samples[i].length === 0 ? undefined : summarize(samples[i]);
+    const ours = side("ours");
+    const go = side("go");
+    return { name, startupBound: startupBound.has(name), ...(ours ? { ours } : {}), ...(go ? { go } : {}) };
+  });
+  const peakRss = [...collected.rss.entries()].map(([plugin, kb]) => ({
+    plugin,
+    ...(kb.ours.length > 0 ? { oursKb: maximum(kb.ours) } : {}),
+    ...(kb.go.length > 0 ? { goKb: maximum(kb.go) } : {}),
+    calls: Math.max(kb.ours.length, kb.go.length),
+  }));
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const data: ReportData = {
+    machine: [
+      ...machine,
+      ["ours", `${displayPath(options.binDir.ours)}${oursBuilt(options.binDir.ours)}`],
+      ["Go", options.binDir.go],
+      ["rounds", `${options.rounds} per row by default (fewer for slow rows, see "calls per side"), after ${options.warmup} warm-up rounds; ${minutes} min in all`],
+      ["load average (1/5/15 min)", `${loadBefore} before, ${loadAverage()} after`],
+    ],
+    rows,
+    peakRss,
+    sizes: sizeRows(options.binDir, [...measuredGoPlugins], options.runId),
+    pending,
+    failed,
+    chartFile: "report.svg",
+    command: "bench/run",
+  };
+  const report = reportMarkdown(data);
+  const svg = barChartSvg(rows, "Median ms per plugin call (log scale): Go reference vs ours");
+  const resultsDir = join(BENCH_DIR, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, "samples.json"), JSON.stringify({ machine: data.machine, rows: Object.fromEntries(collected.rows) }));
+  // a partial run (--only) never replaces the committed report
+  if (!options.write || options.only !== undefined) {
+    writeFileSync(join(resultsDir, "REPORT.md"), report);
+    writeFileSync(join(resultsDir, "report.svg"), svg);
+    process.stdout.write(report);
+    if (failed.length > 0) process.exitCode = 1;
+    return;
+  }
+  writeFileSync(join(BENCH_DIR, "REPORT.md"), report);
+  writeFileSync(join(BENCH_DIR, "report.svg"), svg);
+  updateReadme(report);
+  process.stdout.write(report);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+try {
+  main();
+} catch (error) {
+  process.stderr.write(`bench/report.ts: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
