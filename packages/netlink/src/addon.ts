@@ -5,7 +5,7 @@
 // the bundle, and `bun build --compile` then embeds build/rtnetlink.node. Under vitest (ESM) `require`
 // is undefined (a ReferenceError) and createRequire resolves the same file relative to this module.
 import type { NftOp } from "./nftables-types";
-import type { BridgeOptions, FileIdentity, VethOptions } from "./types";
+import type { BridgeOptions, DirectoryEntry, FileIdentity, FileStatus, VethOptions } from "./types";
 
 type Obj = Record<string, unknown>;
 
@@ -55,11 +55,30 @@ export interface NativeAddon {
   netnsCheck(path: string): void;
   netnsIsNetns(path: string): boolean;
   netnsSame(a: string, b: string): boolean;
+  /** argv and env: NUL-terminated strings concatenated; returns the exit status (128+signal if killed) */
+  netnsExec(nsPath: string, executable: string, argv: Uint8Array, env: Uint8Array): number;
   sysctlGet(nsPath: string | null, key: string): string;
   sysctlSet(nsPath: string | null, key: string, value: string): void;
   flock(fd: number, mode: string, tryOnly: boolean): boolean;
   readFd(fd: number, maxBytes: number): Buffer;
+  writeFd(fd: number, data: string | Uint8Array): void;
   fileIdentity(path: string): FileIdentity;
+  // files (handlers/file.rs): what host-local's store and lock need without node:fs
+  fileOpen(path: string, flags: number, mode: number): number;
+  fileClose(fd: number): void;
+  fileRead(path: string, maxBytes: number, asText: true, missingOk?: false): string;
+  fileRead(path: string, maxBytes: number, asText: false, missingOk?: false): Buffer;
+  fileRead(path: string, maxBytes: number, asText: true, missingOk: true): string | null;
+  fileRead(path: string, maxBytes: number, asText: false, missingOk: true): Buffer | null;
+  fileWrite(path: string, data: string | Uint8Array, mode: number, exclusive: boolean): void;
+  fileUnlink(path: string): void;
+  fileRename(from: string, to: string): void;
+  fileStat(path: string): FileStatus;
+  fileSetTimes(path: string, seconds: number | null, nanoseconds: number): void;
+  fileAccess(path: string, mode: "exists" | "read" | "write" | "execute"): void;
+  dirCreate(path: string, mode: number): void;
+  dirRemoveTree(path: string): void;
+  dirList(path: string): DirectoryEntry[];
   // nftables (handlers/nft.rs), on a NETLINK_NETFILTER socket
   nftCommit(fd: number, ops: readonly NftOp[]): void;
   nftListTables(fd: number, family: string | null): Obj[];

@@ -3,6 +3,9 @@
 // builds `ip saddr 10.1.0.2` as a payload load plus a cmp. Registers are the kernel's NFT_REG_* numbers
 // (NFT_REG_VERDICT = 0, NFT_REG_1 = 1, ...), as nft uses them.
 
+/** The first 16-byte data register (the one nft loads a match's value into). */
+export const NFT_REG_1 = 1;
+
 export type NftFamily = "inet" | "ip" | "ip6" | "bridge" | "arp" | "netdev";
 
 export type NftHook = "prerouting" | "input" | "forward" | "output" | "postrouting" | "ingress";

@@ -52,6 +52,13 @@ export interface Link {
   bridgePort?: BridgePortInfo;
 }
 
+/** Route and address scopes (rtnetlink RT_SCOPE_*, as `ip route ... scope` names them). */
+export const RT_SCOPE_UNIVERSE = 0;
+/** on the link itself: a gateway reachable without a hop, an IPv6 link-local address */
+export const RT_SCOPE_LINK = 253;
+/** this host only */
+export const RT_SCOPE_HOST = 254;
+
 /** An address as addrList reports it; `addressToIp(a)` gives it as an ip-address value. */
 export interface Address {
   linkIndex: number;
@@ -59,7 +66,7 @@ export interface Address {
   /** the address without prefix, e.g. "10.0.0.1" */
   address: string;
   prefixLength: number;
-  /** RT_SCOPE_*: 0 global, 253 link, 254 host */
+  /** RT_SCOPE_*: 0 global (RT_SCOPE_UNIVERSE), 253 link, 254 host */
   scope: number;
   /** IFA_F_* flags */
   flags: number;
@@ -186,6 +193,29 @@ export interface FileIdentity {
   ino: string;
 }
 
+/** What a directory entry or `fileStatus` names. */
+export type FileKind = "file" | "directory" | "symlink" | "other";
+
+/** stat(2) of a path (symlinks followed). */
+export interface FileStatus {
+  /** decimal st_dev / st_ino (strings: exact beyond 2^53) */
+  dev: string;
+  ino: string;
+  /** st_mtime in nanoseconds since the epoch, decimal (exact) */
+  mtimeNs: string;
+  kind: FileKind;
+  /** permission bits (st_mode & 0o7777) */
+  mode: number;
+  uid: number;
+  size: number;
+}
+
+/** One entry of `listDirectory` ("." and ".." are not listed). */
+export interface DirectoryEntry {
+  name: string;
+  kind: FileKind;
+}
+
 export interface VlanOptions {
   pvid?: boolean;
   untagged?: boolean;
@@ -310,3 +340,18 @@ export const FILE_IDENTITY_FIELDS = {
   dev: { kind: "string", optional: false },
   ino: { kind: "string", optional: false },
 } as const satisfies Shape<FileIdentity>;
+
+export const FILE_STATUS_FIELDS = {
+  dev: { kind: "string", optional: false },
+  ino: { kind: "string", optional: false },
+  mtimeNs: { kind: "string", optional: false },
+  kind: { kind: "string", optional: false },
+  mode: { kind: "number", optional: false },
+  uid: { kind: "number", optional: false },
+  size: { kind: "number", optional: false },
+} as const satisfies Shape<FileStatus>;
+
+export const DIRECTORY_ENTRY_FIELDS = {
+  name: { kind: "string", optional: false },
+  kind: { kind: "string", optional: false },
+} as const satisfies Shape<DirectoryEntry>;

@@ -7,11 +7,13 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { native, type NativeAddon } from "../src/addon";
-import { fileIdentity, Netlink, netns } from "../src/index";
+import { fileIdentity, fileStatus, listDirectory, Netlink, netns } from "../src/index";
 import {
   ADDRESS_FIELDS,
   BRIDGE_PORT_INFO_FIELDS,
+  DIRECTORY_ENTRY_FIELDS,
   FILE_IDENTITY_FIELDS,
+  FILE_STATUS_FIELDS,
   type FieldDescription,
   LINK_FIELDS,
   ROUTE_FIELDS,
@@ -28,9 +30,11 @@ const NATIVE_FUNCTIONS = {
   linkSetAlias: true, bridgePortSetFlags: true, bridgePortGet: true, bridgeVlanAdd: true, bridgeVlanDel: true,
   bridgeVlanList: true, addrAdd: true, addrReplace: true, addrDel: true, addrList: true, routeAdd: true,
   routeReplace: true, routeAppend: true, routeDel: true, routeList: true, netnsCreate: true, netnsDelete: true,
-  netnsCheck: true, netnsIsNetns: true, netnsSame: true, sysctlGet: true, sysctlSet: true, flock: true,
-  readFd: true, fileIdentity: true, nftCommit: true, nftListTables: true, nftListChains: true,
+  netnsCheck: true, netnsIsNetns: true, netnsSame: true, netnsExec: true, sysctlGet: true, sysctlSet: true, flock: true,
+  readFd: true, writeFd: true, fileIdentity: true, nftCommit: true, nftListTables: true, nftListChains: true,
   nftListRules: true, nftDeleteRulesByCommentPrefix: true,
+  fileOpen: true, fileClose: true, fileRead: true, fileWrite: true, fileUnlink: true, fileRename: true,
+  fileStat: true, fileSetTimes: true, fileAccess: true, dirCreate: true, dirRemoveTree: true, dirList: true,
 } as const satisfies Record<keyof NativeAddon, true>;
 
 const names: string[] = [];
@@ -197,5 +201,10 @@ describe("addon results match the declared types", () => {
 
   test("FileIdentity from fileIdentity", () => {
     expectBoundary([fileIdentity("/proc/self/exe")], FILE_IDENTITY_FIELDS, "FileIdentity");
+  });
+
+  test("FileStatus from fileStatus, DirectoryEntry from listDirectory", () => {
+    expectBoundary([fileStatus("/proc/self/exe"), fileStatus("/proc")], FILE_STATUS_FIELDS, "FileStatus");
+    expectBoundary(listDirectory("/proc/self"), DIRECTORY_ENTRY_FIELDS, "DirectoryEntry");
   });
 });

@@ -2,13 +2,13 @@
 // own-netns guard through it, and this one serves both from @cni/netlink's addon, which the plugin loads
 // for its work anyway. node:fs is never loaded on the per-call path then (about 3 ms of start-up in a
 // compiled plugin).
-import { fileIdentity, readFd } from "@cni/netlink";
+import { fileIdentity, readFd, writeFd } from "@cni/netlink";
 import { MAX_STDIN_BYTES, setProcessHost, type FileIdentity, type ProcessHost } from "@cni/skel";
 
 /** fd 0 */
 const STDIN_FD = 0;
 
-/** stdin through the addon (a non-blocking stdin is polled, not EAGAIN), file identity by stat(2). */
+/** stdin and stdout/stderr through the addon (a non-blocking pipe is polled, not EAGAIN), file identity by stat(2). */
 export const addonProcessHost: ProcessHost = {
   readStdin: (): Uint8Array => readFd(STDIN_FD, MAX_STDIN_BYTES),
   fileIdentity(path: string): FileIdentity | undefined {
@@ -19,6 +19,7 @@ export const addonProcessHost: ProcessHost = {
       return undefined;
     }
   },
+  writeOutput: (fd: 1 | 2, text: string): void => writeFd(fd, text),
 };
 
 /** Make skel use the addon-backed host for this process. */

@@ -37,7 +37,8 @@ export function definePlugin(spec: PluginSpec): Plugin {
 function answerVersionFirst(spec: PluginSpec): boolean {
   const command = process.env.CNI_COMMAND;
   if (command !== "VERSION" && ((command !== undefined && command !== "") || process.argv[2] !== "VERSION")) return false;
-  writeProcessOutput(1, versionText(supportedVersions(spec)));
+  // not through the host: its writer would load the addon, which VERSION never needs
+  writeProcessOutput(1, versionText(supportedVersions(spec)), false);
   return true;
 }
 

@@ -221,8 +221,61 @@ function dnsObject(dns: DNS | undefined): JsonObject {
   return out;
 }
 
+const CHAR_0 = 48;
+const CHAR_9 = 57;
+const CHAR_DOT = 46;
+const CHAR_SLASH = 47;
+
+/**
+ * The end of a decimal number in 0..max at `text[start..]` without a leading zero (as Go prints it), or -1.
+ * Plain char codes: the result path of every ADD checks its addresses with this.
+ */
+function canonicalDecimalEnd(text: string, start: number, max: number): number {
+  let value = 0;
+  let i = start;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < CHAR_0 || c > CHAR_9) break;
+    if (i > start && value === 0) return -1; // leading zero
+    value = value * 10 + (c - CHAR_0);
+    if (value > max) return -1;
+  }
+  return i === start ? -1 : i;
+}
+
+/** The end of a dotted-quad IPv4 address at `text[start..]` exactly as formatIP prints one, or -1. */
+function canonicalIPv4End(text: string, start: number): number {
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== CHAR_DOT) return -1;
+      i++;
+    }
+    i = canonicalDecimalEnd(text, i, 255);
+    if (i < 0) return -1;
+  }
+  return i;
+}
+
+/**
+ * Whether `text` is an IPv4 CIDR already in the form formatCIDR(parseCIDR(text)) gives ("10.1.2.3/24"):
+ * then the re-parse (BigInt) is skipped. Anything else (IPv6, leading zeros, foreign spellings) takes the
+ * full parse, so foreign input is still canonicalised.
+ */
+function isCanonicalIPv4CIDR(text: string): boolean {
+  const slash = canonicalIPv4End(text, 0);
+  if (slash < 0 || text.charCodeAt(slash) !== CHAR_SLASH) return false;
+  return canonicalDecimalEnd(text, slash + 1, 32) === text.length;
+}
+
+/** Whether `text` is an IPv4 address as formatIP prints it. */
+function isCanonicalIPv4(text: string): boolean {
+  return canonicalIPv4End(text, 0) === text.length;
+}
+
 /** An address from a result the plugin built: canonical text and its family. */
 function canonicalAddress(address: string, path: string): { text: string; family: Family } {
+  if (typeof address === "string" && isCanonicalIPv4CIDR(address)) return { text: address, family: 4 };
   const cidr = typeof address === "string" ? parseCIDR(address) : undefined;
   if (cidr === undefined) {
     throw new CniError(ErrorCode.Internal, `result ${path} is not an IP address with a prefix length`, JSON.stringify(address) ?? "");
@@ -231,6 +284,7 @@ function canonicalAddress(address: string, path: string): { text: string; family
 }
 
 function canonicalIP(ip: string, path: string): string {
+  if (typeof ip === "string" && isCanonicalIPv4(ip)) return ip;
   const parsed = typeof ip === "string" ? parseIP(ip) : undefined;
   if (parsed === undefined) throw new CniError(ErrorCode.Internal, `result ${path} is not an IP address`, JSON.stringify(ip) ?? "");
   return formatIP(parsed);

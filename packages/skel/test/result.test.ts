@@ -1,6 +1,6 @@
 // Results: reading every version, writing every version, and all 7×7 conversions (protocol.md §4).
 import { describe, expect, it } from "vitest";
-import { CniError, formatResult, parseResult, type Result } from "../src/index";
+import { CniError, formatCIDR, formatIP, formatResult, parseCIDR, parseIP, parseResult, type Result } from "../src/index";
 import { ALL } from "./helpers";
 
 const DNS = { nameservers: ["10.1.0.1"], domain: "example.org", search: ["example.org"], options: ["ndots:2"] };
@@ -161,6 +161,35 @@ describe("writing each version", () => {
       routes: [{ dst: "2001:db8:0:0:1::/64" }],
       dns: {},
     });
+  });
+
+  it("IPv4 text already canonical is printed as is; every other spelling as formatCIDR(parseCIDR()) does", () => {
+    // the fast path (no re-parse) must agree with the full parse on every input, canonical or not
+    const inputs = [
+      "10.0.0.2/24", "0.0.0.0/0", "255.255.255.255/32", "192.168.100.9/9", "10.1.2.3/8",
+      "010.0.0.1/24", "10.0.0.01/24", "10.0.0.1/024", "10.0.0.1/00", "10.0.0.1/33", "256.0.0.1/8",
+      "10.0.0.1/", "10.0.0/8", "1.2.3.4.5/8", "10.0.0.1/24 ", " 10.0.0.1/24", "10.0.0.1/2a", "10.0.0.1",
+      "1.2.3.4/9999999999", "::ffff:10.0.0.1/120", "fd00::5/64",
+    ];
+    for (const address of inputs) {
+      const cidr = parseCIDR(address);
+      const gateway = address.split("/")[0]!;
+      const gatewayIP = parseIP(gateway);
+      const r: Result = { cniVersion: "1.1.0", ips: [{ address, ...(gatewayIP ? { gateway } : {}) }] };
+      if (cidr === undefined) {
+        expect(() => formatResult(r, "1.1.0"), address).toThrow(/ips\[0\]\.address/);
+        continue;
+      }
+      const ip = JSON.parse(formatResult(r, "1.1.0")).ips[0];
+      expect(ip.address, address).toBe(formatCIDR(cidr));
+      if (gatewayIP) expect(ip.gateway, gateway).toBe(formatIP(gatewayIP));
+    }
+    for (const gateway of ["010.0.0.1", "10.0.0.1.", "10.0.0.256", "10.0.0.1 "]) {
+      const r: Result = { cniVersion: "1.1.0", ips: [{ address: "10.0.0.2/24", gateway }] };
+      const parsed = parseIP(gateway);
+      if (parsed === undefined) expect(() => formatResult(r, "1.1.0"), gateway).toThrow(/ips\[0\]\.gateway/);
+      else expect(JSON.parse(formatResult(r, "1.1.0")).ips[0].gateway, gateway).toBe(formatIP(parsed));
+    }
   });
 
   it("an unknown version and a malformed address are errors, not garbage", () => {

@@ -1,5 +1,6 @@
 // The result's `dns` from a resolv.conf-style file (ipam.resolvConf), read like the Go plugin's dns.go:
 // only nameserver, domain, search and options lines; `#` and `;` start comments.
+import { readTextFile } from "@cni/netlink";
 import { CniError, ErrorCode, type DNS } from "@cni/skel";
 
 export function parseResolvConfText(text: string): DNS {
@@ -59,34 +60,19 @@ export const MAX_RESOLV_CONF_BYTES = 64 * 1024;
  * non-blocking so a FIFO without a writer cannot hold the call either. Unreadable: code 5; too large: code 7.
  */
 export function parseResolvConf(path: string): DNS {
-  // node:fs fetched on use: resolvConf is optional, and the import alone costs start-up time.
-  const fs = process.getBuiltinModule("node:fs");
-  const ioFailure = (err: unknown): CniError =>
-    new CniError(ErrorCode.IOFailure, `cannot read resolvConf ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  let fd: number;
+  let text: string;
   try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    // through the addon (loaded anyway for the lock), not node:fs, whose loading costs start-up time
+    text = readTextFile(path, MAX_RESOLV_CONF_BYTES);
   } catch (err) {
-    throw ioFailure(err);
-  }
-  const buffer = new Uint8Array(MAX_RESOLV_CONF_BYTES + 1);
-  let length = 0;
-  try {
-    while (length < buffer.length) {
-      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
+    const code = (err as { code?: string }).code ?? String(err);
+    if (code === "EFBIG") {
+      throw new CniError(
+        ErrorCode.InvalidNetworkConfig,
+        `"ipam.resolvConf" ${path} is larger than ${MAX_RESOLV_CONF_BYTES} bytes: not a resolv.conf`,
+      );
     }
-  } catch (err) {
-    throw ioFailure(err);
-  } finally {
-    fs.closeSync(fd);
+    throw new CniError(ErrorCode.IOFailure, `cannot read resolvConf ${path}: ${code}`);
   }
-  if (length > MAX_RESOLV_CONF_BYTES) {
-    throw new CniError(
-      ErrorCode.InvalidNetworkConfig,
-      `"ipam.resolvConf" ${path} is larger than ${MAX_RESOLV_CONF_BYTES} bytes: not a resolv.conf`,
-    );
-  }
-  return parseResolvConfText(new TextDecoder().decode(buffer.subarray(0, length)));
+  return parseResolvConfText(text);
 }

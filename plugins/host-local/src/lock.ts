@@ -1,6 +1,6 @@
 // The network directory's lock: `<dir>/lock`, an empty file taken with flock(LOCK_EX), the same lock
 // the Go plugin takes (go-filemutex opens it O_CREAT|O_RDONLY, mode 0750), so the two never interleave.
-import { lockFile } from "@cni/netlink";
+import { closeFile, lockFile } from "@cni/netlink";
 import { CniError, ErrorCode } from "@cni/skel";
 import { type DirLock, joinPath } from "./store";
 
@@ -12,13 +12,13 @@ export function lockNetworkDir(dir: string): DirLock {
   try {
     fd = lockFile(path, "exclusive", GO_FILEMUTEX_MODE);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const reason = (err as { code?: string }).code ?? String(err);
     throw new CniError(ErrorCode.IOFailure, `cannot lock ${path}: ${reason}`);
   }
   return {
     release(): void {
-      // closing the descriptor drops the flock
-      process.getBuiltinModule("node:fs").closeSync(fd);
+      // closing the descriptor drops the flock (through the addon: node:fs is never loaded)
+      closeFile(fd);
     },
   };
 }

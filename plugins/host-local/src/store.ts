@@ -27,6 +27,22 @@
 //
 // Costs with a valid index: ADD reads state + one or two buckets + one bitmap block and creates the
 // lease; DEL reads the same and unlinks; neither depends on the number of leases. GC walks.
+//
+// Every file operation goes through @cni/netlink's addon (loaded anyway for the flock), not node:fs: loading
+// node:fs costs a compiled plugin start-up time on every call.
+import {
+  checkAccess,
+  fileStatus,
+  listDirectory,
+  makeDirectory,
+  readFileBytesIfExists,
+  readTextFile,
+  readTextFileIfExists,
+  removeFile,
+  removeTree,
+  setFileTimes,
+  writeFile,
+} from "@cni/netlink";
 import { CniError, ErrorCode, type Family, type IPAddr, formatIP, isValidName, parseIP } from "@cni/skel";
 import type { LeaseBook } from "./allocator";
 
@@ -36,12 +52,6 @@ export interface DirLock {
 }
 /** Take the lock of a network directory (`<dir>/lock`, blocking). */
 export type LockDir = (dir: string) => DirLock;
-
-let fsModule: typeof import("node:fs") | undefined;
-/** node:fs, fetched on first use rather than imported: the import costs every call start-up time. */
-function fs(): typeof import("node:fs") {
-  return (fsModule ??= process.getBuiltinModule("node:fs"));
-}
 
 /** `dir/name`; node:path is not imported for it (start-up). */
 export function joinPath(dir: string, name: string): string {
@@ -54,6 +64,16 @@ const LOCK_FILE = "lock";
 const BUCKETS = 1024;
 const BLOCK_BITS = 16n;
 const BLOCK_BYTES = 1 << (Number(BLOCK_BITS) - 3);
+/** Lease files hold "<containerID>\r\n<ifname>": anything larger is not one of ours (nor Go's). */
+const MAX_LEASE_BYTES = 64 * 1024;
+/** last_reserved_ip.N and the index's state: an address, or two decimal numbers. */
+const MAX_SMALL_FILE_BYTES = 4096;
+/** An owners bucket: 1/1024 of the owners, each a few dozen bytes. Larger is damage: rebuild. */
+const MAX_BUCKET_BYTES = 16 * 1024 * 1024;
+const LEASE_MODE = 0o600;
+const INDEX_FILE_MODE = 0o600;
+const INDEX_DIR_MODE = 0o700;
+const NETWORK_DIR_MODE = 0o755;
 
 /** One lease file as found on disk. */
 export interface Lease {
@@ -69,13 +89,14 @@ export function leaseOwner(containerId: string, ifName: string): string {
   return `${containerId.trim()}\r\n${ifName}`;
 }
 
-function ioError(what: string, err: unknown): CniError {
-  const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new CniError(ErrorCode.IOFailure, `${what}: ${code}`);
+/** The errno code ('ENOENT', 'EACCES', ...) of what a file operation threw (a NetlinkError). */
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
-function errnoOf(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException).code;
+function ioError(what: string, err: unknown): CniError {
+  return new CniError(ErrorCode.IOFailure, `${what}: ${errnoOf(err) ?? String(err)}`);
 }
 
 interface IndexState {
@@ -98,6 +119,8 @@ export class DiskStore implements LeaseBook {
   private complete = false;
   /** we created or removed a file in the network directory during this operation */
   private directoryChanged = false;
+  /** the index directory is known to exist (its state file was read in this operation) */
+  private indexDirExists = false;
 
   private constructor(
     dataDir: string,
@@ -116,9 +139,25 @@ export class DiskStore implements LeaseBook {
     }
     const store = new DiskStore(dataDir, network, lockDir);
     try {
-      fs().mkdirSync(store.networkDir, { recursive: true, mode: 0o755 });
+      makeDirectory(store.networkDir, NETWORK_DIR_MODE);
     } catch (err) {
       throw ioError(`cannot create data directory ${store.networkDir}`, err);
+    }
+    // A directory another user owns or can write is not trusted: they could delete a lease (its address is
+    // then handed out twice) or plant links. One stat per call.
+    let owner: number;
+    let mode: number;
+    try {
+      ({ uid: owner, mode } = fileStatus(store.networkDir));
+    } catch (err) {
+      throw ioError(`cannot read data directory ${store.networkDir}`, err);
+    }
+    if (owner !== process.geteuid?.() || (mode & 0o022) !== 0) {
+      throw new CniError(
+        ErrorCode.IOFailure,
+        `data directory ${store.networkDir} is writable by another user`,
+        `owner uid ${owner}, mode ${mode.toString(8)}`,
+      );
     }
     return store;
   }
@@ -148,10 +187,9 @@ export class DiskStore implements LeaseBook {
     const name = formatIP(ip);
     const owner = leaseOwner(containerId, ifName);
     const path = joinPath(this.networkDir, name);
-    let fd: number;
     try {
-      const { O_RDWR, O_CREAT, O_EXCL } = fs().constants;
-      fd = fs().openSync(path, O_RDWR | O_CREAT | O_EXCL, 0o600);
+      // O_EXCL, as Go's; a lease that cannot be written whole is removed again by the addon
+      writeFile(path, owner, { mode: LEASE_MODE, exclusive: true });
     } catch (err) {
       if (errnoOf(err) === "EEXIST") {
         this.markUsed(ip, true); // taken behind the index's back: remember it
@@ -160,18 +198,6 @@ export class DiskStore implements LeaseBook {
       throw ioError(`cannot create lease ${path}`, err);
     }
     this.directoryChanged = true;
-    try {
-      fs().writeSync(fd, owner);
-      fs().closeSync(fd);
-    } catch (err) {
-      try {
-        fs().closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-      fs().unlinkSync(path);
-      throw ioError(`cannot write lease ${path}`, err);
-    }
     this.writeLastReserved(setIndex, name);
     this.addOwner(owner, name);
     this.markUsed(ip, true);
@@ -180,18 +206,23 @@ export class DiskStore implements LeaseBook {
 
   lastReserved(setIndex: number): IPAddr | undefined {
     try {
-      return parseIP(fs().readFileSync(joinPath(this.networkDir, LAST_RESERVED_PREFIX + setIndex), "utf8").trim());
+      const path = joinPath(this.networkDir, LAST_RESERVED_PREFIX + setIndex);
+      const text = readTextFileIfExists(path, MAX_SMALL_FILE_BYTES);
+      return text === undefined ? undefined : parseIP(text.trim());
     } catch {
       return undefined; // missing or unreadable: round robin starts over, as in Go
     }
   }
 
   addressesOf(containerId: string, ifName: string): IPAddr[] {
-    const names = [
-      ...this.verifiedLeases(leaseOwner(containerId, ifName)),
-      ...this.verifiedLeases(containerId.trim()),
-    ];
-    return names.map((n) => parseIP(n)).filter((ip): ip is IPAddr => ip !== undefined);
+    const addresses: IPAddr[] = [];
+    for (const owner of [leaseOwner(containerId, ifName), containerId.trim()]) {
+      for (const name of this.verifiedLeases(owner)) {
+        const ip = parseIP(name);
+        if (ip !== undefined) addresses.push(ip);
+      }
+    }
+    return addresses;
   }
 
   nextMaybeFree(family: Family, from: bigint, to: bigint): bigint | undefined {
@@ -259,7 +290,7 @@ export class DiskStore implements LeaseBook {
   /** STATUS: can leases be written? Throws CniError naming the problem. */
   checkWritable(): void {
     try {
-      fs().accessSync(this.networkDir, fs().constants.W_OK);
+      checkAccess(this.networkDir, "write");
     } catch (err) {
       throw ioError(`data directory ${this.networkDir} is not writable`, err);
     }
@@ -272,16 +303,16 @@ export class DiskStore implements LeaseBook {
     this.assertLocked();
     for (let attempt = 0; ; attempt++) {
       const names = this.bucket(owner)[owner] ?? [];
-      const stale = names.some((name) => this.readLease(name) !== owner);
-      if (!stale) return [...names];
-      if (attempt > 0) return names.filter((name) => this.readLease(name) === owner);
+      const confirmed: string[] = [];
+      for (const name of names) if (this.readLease(name) === owner) confirmed.push(name);
+      if (confirmed.length === names.length || attempt > 0) return confirmed;
       this.rebuildIndex(); // someone changed a lease without touching the directory
     }
   }
 
   private readLease(name: string): string | undefined {
     try {
-      return fs().readFileSync(joinPath(this.networkDir, name), "utf8").trim();
+      return readTextFile(joinPath(this.networkDir, name), MAX_LEASE_BYTES).trim();
     } catch {
       return undefined;
     }
@@ -289,7 +320,7 @@ export class DiskStore implements LeaseBook {
 
   private removeLease(name: string, owner: string): void {
     try {
-      fs().unlinkSync(joinPath(this.networkDir, name));
+      removeFile(joinPath(this.networkDir, name));
       this.directoryChanged = true;
     } catch (err) {
       if (errnoOf(err) !== "ENOENT") throw ioError(`cannot remove lease ${joinPath(this.networkDir, name)}`, err);
@@ -302,7 +333,7 @@ export class DiskStore implements LeaseBook {
   private writeLastReserved(setIndex: number, name: string): void {
     const path = joinPath(this.networkDir, LAST_RESERVED_PREFIX + setIndex);
     try {
-      fs().writeFileSync(path, name, { mode: 0o600 });
+      writeFile(path, name, { mode: LEASE_MODE });
       this.directoryChanged = true;
     } catch (err) {
       throw ioError(`cannot write ${path}`, err);
@@ -312,13 +343,13 @@ export class DiskStore implements LeaseBook {
   private walk(): Lease[] {
     let entries;
     try {
-      entries = fs().readdirSync(this.networkDir, { withFileTypes: true });
+      entries = listDirectory(this.networkDir);
     } catch (err) {
       throw ioError(`cannot read data directory ${this.networkDir}`, err);
     }
     const leases: Lease[] = [];
     for (const entry of entries) {
-      if (!entry.isFile() || entry.name === LOCK_FILE || entry.name.startsWith(LAST_RESERVED_PREFIX)) continue;
+      if (entry.kind !== "file" || entry.name === LOCK_FILE || entry.name.startsWith(LAST_RESERVED_PREFIX)) continue;
       const ip = parseIP(entry.name);
       if (!ip) continue; // a stray file: not a lease
       const owner = this.readLease(entry.name);
@@ -336,11 +367,15 @@ export class DiskStore implements LeaseBook {
   private loadIndexState(): void {
     this.resetIndexView();
     try {
-      const state = JSON.parse(fs().readFileSync(joinPath(this.indexDir, "state"), "utf8")) as Partial<IndexState>;
-      const dir = fs().statSync(this.networkDir, { bigint: true });
-      if (state.mtimeNs === dir.mtimeNs.toString() && state.ino === dir.ino.toString()) {
-        this.state = { mtimeNs: state.mtimeNs, ino: state.ino };
-        return;
+      const text = readTextFileIfExists(joinPath(this.indexDir, "state"), MAX_SMALL_FILE_BYTES);
+      if (text !== undefined) {
+        this.indexDirExists = true;
+        const state = JSON.parse(text) as Partial<IndexState>;
+        const dir = fileStatus(this.networkDir);
+        if (state.mtimeNs === dir.mtimeNs && state.ino === dir.ino) {
+          this.state = { mtimeNs: state.mtimeNs, ino: state.ino };
+          return;
+        }
       }
     } catch {
       /* no index yet, or damaged: rebuild */
@@ -355,7 +390,8 @@ export class DiskStore implements LeaseBook {
     this.complete = true;
     this.directoryChanged = true; // the saved index must be stamped even if nothing else changes
     try {
-      fs().rmSync(this.indexDir, { recursive: true, force: true });
+      removeTree(this.indexDir);
+      this.indexDirExists = false;
     } catch {
       /* best effort: stale files are overwritten or ignored */
     }
@@ -375,6 +411,7 @@ export class DiskStore implements LeaseBook {
     this.dirtyBlocks.clear();
     this.complete = false;
     this.directoryChanged = false;
+    this.indexDirExists = false;
   }
 
   private bucketOf(owner: string): number {
@@ -397,7 +434,8 @@ export class DiskStore implements LeaseBook {
       bucket = Object.create(null) as Record<string, string[]>;
       if (!this.complete) {
         try {
-          const parsed: unknown = JSON.parse(fs().readFileSync(this.bucketFile(index), "utf8"));
+          const text = readTextFileIfExists(this.bucketFile(index), MAX_BUCKET_BYTES);
+          const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
           if (parsed && typeof parsed === "object") Object.assign(bucket, parsed);
         } catch {
           /* missing: empty */
@@ -437,8 +475,8 @@ export class DiskStore implements LeaseBook {
       block = null;
       if (!this.complete) {
         try {
-          const data = fs().readFileSync(file);
-          if (data.length === BLOCK_BYTES) block = data;
+          const data = readFileBytesIfExists(file, BLOCK_BYTES);
+          if (data !== undefined && data.length === BLOCK_BYTES) block = data;
         } catch {
           /* missing: nothing used */
         }
@@ -474,33 +512,47 @@ export class DiskStore implements LeaseBook {
       if (!this.directoryChanged) {
         // only the index changes: make the directory look changed first, so a crash half-way
         // through leaves an index that is rebuilt rather than trusted
-        const now = Date.now() / 1000;
-        fs().utimesSync(this.networkDir, now, now);
+        setFileTimes(this.networkDir, "now");
       }
-      fs().mkdirSync(this.indexDir, { recursive: true, mode: 0o700 });
+      // after a rebuild (or without a state file) the index directory may be missing
+      if (!this.indexDirExists) makeDirectory(this.indexDir, INDEX_DIR_MODE);
       for (const index of this.dirtyBuckets) {
         const bucket = this.buckets.get(index)!;
-        if (Object.keys(bucket).length > 0) fs().writeFileSync(this.bucketFile(index), JSON.stringify(bucket));
-        else fs().rmSync(this.bucketFile(index), { force: true });
+        let empty = true;
+        for (const _owner in bucket) {
+          empty = false;
+          break;
+        }
+        if (!empty) writeFile(this.bucketFile(index), JSON.stringify(bucket), { mode: INDEX_FILE_MODE });
+        else removeIndexFile(this.bucketFile(index));
       }
       for (const file of this.dirtyBlocks) {
         const block = this.blocks.get(file);
-        if (block) fs().writeFileSync(file, block);
+        if (block) writeFile(file, block, { mode: INDEX_FILE_MODE });
       }
-      const sentinel = Math.floor(Date.now() / 1000) - 1 + Math.floor(Math.random() * 1e6) / 1e6;
-      fs().utimesSync(this.networkDir, sentinel, sentinel);
-      const dir = fs().statSync(this.networkDir, { bigint: true });
-      this.state = { mtimeNs: dir.mtimeNs.toString(), ino: dir.ino.toString() };
-      fs().writeFileSync(joinPath(this.indexDir, "state"), JSON.stringify(this.state));
+      // a second in the past, random to the nanosecond: see the comment at the top
+      const sentinel = { seconds: Math.floor(Date.now() / 1000) - 1, nanoseconds: Math.floor(Math.random() * 1e9) };
+      setFileTimes(this.networkDir, sentinel);
+      const dir = fileStatus(this.networkDir);
+      this.state = { mtimeNs: dir.mtimeNs, ino: dir.ino };
+      writeFile(joinPath(this.indexDir, "state"), JSON.stringify(this.state), { mode: INDEX_FILE_MODE });
     } catch {
       // the index could not be saved: leave the directory's mtime off the sentinel, so the next
       // operation rebuilds instead of trusting it
       try {
-        const now = Date.now() / 1000;
-        fs().utimesSync(this.networkDir, now, now);
+        setFileTimes(this.networkDir, "now");
       } catch {
         /* nothing more to do: a kernel stamp is later than any sentinel we recorded */
       }
     }
+  }
+}
+
+/** Remove an index file; one that is already gone is fine. */
+function removeIndexFile(path: string): void {
+  try {
+    removeFile(path);
+  } catch (err) {
+    if (errnoOf(err) !== "ENOENT") throw err;
   }
 }

@@ -1,18 +1,10 @@
-// The verbs end to end through skel's run(), in-process. The only stand-in is the flock call (a
-// no-op: one process, one operation at a time here); the black-box tests run the real executable.
+// The verbs end to end through skel's run(), in-process, with the real store and lock (through the
+// addon); the black-box tests run the real executable.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-// One process, one operation at a time: the lock file is opened as the real lockFile opens it, without flock
-// (real flock across processes is exercised by the black-box concurrency tests).
-vi.mock("@cni/netlink", async () => {
-  const { constants, openSync } = await import("node:fs");
-  return {
-    lockFile: (path: string, _mode: string, fileMode = 0o600) => openSync(path, constants.O_RDONLY | constants.O_CREAT, fileMode),
-  };
-});
-const { plugin } = await import("../src/host-local");
+import { plugin } from "../src/host-local";
 
 let dataDir: string;
 let cleanup: () => void;

@@ -1,6 +1,7 @@
 //! rtnetlink-node: an N-API addon (no crate dependencies) giving Node/Bun synchronous rtnetlink
 //! (links, addresses, routes, bridge ports and VLANs), nfnetlink (nftables), network namespaces, sysctls,
-//! flock, and the file primitives a plugin's start-up needs (reading stdin, a file's identity).
+//! flock, and the file primitives a plugin's per-call path needs (stdin, a file's identity, the files of
+//! host-local's store), so that no plugin loads node:fs.
 //!
 //! Layout (layers, top to bottom):
 //! - `napi.rs`          hand-declared Node-API, a safe `Env`/`Args` wrapper, `Export` and `register`.
@@ -8,14 +9,15 @@
 //!                      objects, and the shared link lookups (`resolve_index`, `fetch_link`).
 //! - `js/build.rs`      JS object builders (Rust struct -> plain JS object with the fields types.ts declares).
 //! - `handlers/*.rs`    the JS-callable functions, one module per domain (socket, link, vlan, addr, route,
-//!                      netns, sys, nft). Each has `pub static EXPORTS`,
+//!                      netns, sys, file, nft). Each has `pub static EXPORTS`,
 //!                      and `handlers/mod.rs::TABLES` lists them: adding a domain = `pub mod x;` + one line.
 //! - `link.rs`, `addr.rs`, `route.rs`, `vlan.rs` (and `nft/`): message encoders/decoders over `nl.rs`,
 //!                      pure code, tested with golden bytes captured from iproute2 and the kernel
 //!                      (`golden.rs`).
 //! - `socket.rs`        one netlink socket of a `Protocol` (Route, Netfilter): request/ack, single reply, dump;
 //!                      `send_bytes`/`receive`/`next_seq` for other shapes (batches).
-//! - `netns.rs`, `files.rs`  namespaces (never-blocking open), sysctls, flock; whole-fd reads, file identity.
+//! - `netns.rs`, `files.rs`  namespaces (never-blocking open), sysctls, flock; whole-fd reads, file identity,
+//!                      the lease store's file operations (whole-file read/write, list, stat, times, ...).
 //! - `sys.rs`           hand-declared libc: syscalls, named constants (errno, open flags, NETLINK_*, SO_*BUF*).
 //! - `error.rs`         the Error every layer returns: errno + code + request + subject.
 

@@ -28,10 +28,13 @@ extern "C" {
     fn napi_create_string_utf8(env: napi_env, text: *const c_char, len: usize, result: *mut napi_value) -> napi_status;
     fn napi_get_boolean(env: napi_env, value: bool, result: *mut napi_value) -> napi_status;
     fn napi_get_undefined(env: napi_env, result: *mut napi_value) -> napi_status;
+    fn napi_get_null(env: napi_env, result: *mut napi_value) -> napi_status;
     fn napi_typeof(env: napi_env, value: napi_value, result: *mut i32) -> napi_status;
     fn napi_get_value_string_utf8(env: napi_env, value: napi_value, buf: *mut c_char, size: usize, result: *mut usize) -> napi_status;
     fn napi_get_value_double(env: napi_env, value: napi_value, result: *mut f64) -> napi_status;
     fn napi_get_value_bool(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    fn napi_is_typedarray(env: napi_env, value: napi_value, result: *mut bool) -> napi_status;
+    fn napi_get_typedarray_info(env: napi_env, value: napi_value, kind: *mut i32, length: *mut usize, data: *mut *mut c_void, arraybuffer: *mut napi_value, byte_offset: *mut usize) -> napi_status;
     fn napi_create_buffer_copy(env: napi_env, len: usize, data: *const c_void, result_data: *mut *mut c_void, result: *mut napi_value) -> napi_status;
     fn napi_create_error(env: napi_env, code: napi_value, msg: napi_value, result: *mut napi_value) -> napi_status;
     fn napi_throw(env: napi_env, error: napi_value) -> napi_status;
@@ -52,6 +55,8 @@ struct PropertyDescriptor {
 }
 
 const NAPI_ENUMERABLE: i32 = 1 << 1;
+/// napi_typedarray_type of a Uint8Array (and so of a Node Buffer)
+const NAPI_UINT8_ARRAY: i32 = 1;
 
 /// napi_valuetype
 #[derive(Debug, PartialEq, Clone, Copy)]
@@ -104,6 +109,11 @@ impl Env {
     pub fn undefined(&self) -> napi_value {
         let mut out = ptr::null_mut();
         unsafe { napi_get_undefined(self.raw, &mut out) };
+        out
+    }
+    pub fn null(&self) -> napi_value {
+        let mut out = ptr::null_mut();
+        unsafe { napi_get_null(self.raw, &mut out) };
         out
     }
     pub fn boolean(&self, value: bool) -> napi_value {
@@ -188,6 +198,28 @@ impl Env {
         status(unsafe { napi_get_value_string_utf8(self.raw, value, buf.as_mut_ptr() as *mut c_char, buf.len(), &mut len) })?;
         buf.truncate(len);
         String::from_utf8(buf).map_err(|_| Error::invalid("string is not UTF-8"))
+    }
+    /// The bytes of a string (UTF-8) or a Uint8Array / Buffer, copied.
+    pub fn to_bytes(&self, value: napi_value) -> Result<Vec<u8>> {
+        if self.type_of(value) == JsType::String {
+            return Ok(self.to_string(value)?.into_bytes());
+        }
+        let mut is_typed_array = false;
+        status(unsafe { napi_is_typedarray(self.raw, value, &mut is_typed_array) })?;
+        if !is_typed_array {
+            return Err(Error::invalid("expected a string or a Uint8Array"));
+        }
+        let (mut kind, mut length, mut data, mut buffer, mut offset) = (0i32, 0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
+        status(unsafe { napi_get_typedarray_info(self.raw, value, &mut kind, &mut length, &mut data, &mut buffer, &mut offset) })?;
+        if kind != NAPI_UINT8_ARRAY {
+            return Err(Error::invalid("expected a string or a Uint8Array"));
+        }
+        if length == 0 || data.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: N-API reports `data` (already adjusted by the view's byte offset) valid for `length`
+        // bytes of a Uint8Array alive for this callback; the bytes are copied out before returning.
+        Ok(unsafe { std::slice::from_raw_parts(data as *const u8, length) }.to_vec())
     }
     pub fn to_number(&self, value: napi_value) -> Result<f64> {
         if self.type_of(value) != JsType::Number {

@@ -46,6 +46,9 @@ pub const EWOULDBLOCK: i32 = EAGAIN;
 pub const EBUSY: i32 = 16;
 pub const EEXIST: i32 = 17;
 pub const ENODEV: i32 = 19;
+pub const EACCES: i32 = 13;
+pub const ENOTDIR: i32 = 20;
+pub const EISDIR: i32 = 21;
 pub const EINVAL: i32 = 22;
 pub const ENOTTY: i32 = 25;
 pub const EFBIG: i32 = 27;
@@ -60,9 +63,44 @@ pub const O_RDONLY: c_int = 0;
 pub const O_NOCTTY: c_int = 0o400;
 pub const O_NONBLOCK: c_int = 0o4000;
 pub const O_CLOEXEC: c_int = 0o2000000;
+pub const O_ACCMODE: c_int = 0o3;
+/// The open(2) flags `open_path` passes through (asm-generic/fcntl.h; x86_64 and aarch64 agree).
+pub const O_WRONLY: c_int = 0o1;
+pub const O_RDWR: c_int = 0o2;
+pub const O_CREAT: c_int = 0o100;
+pub const O_EXCL: c_int = 0o200;
+pub const O_TRUNC: c_int = 0o1000;
+pub const O_APPEND: c_int = 0o2000;
+#[cfg(target_arch = "aarch64")]
+pub const O_DIRECTORY: c_int = 0o40000;
+#[cfg(not(target_arch = "aarch64"))]
+pub const O_DIRECTORY: c_int = 0o200000;
+#[cfg(target_arch = "aarch64")]
+pub const O_NOFOLLOW: c_int = 0o100000;
+#[cfg(not(target_arch = "aarch64"))]
+pub const O_NOFOLLOW: c_int = 0o400000;
+
+// access(2) modes (unistd.h)
+pub const F_OK: c_int = 0;
+pub const X_OK: c_int = 1;
+pub const W_OK: c_int = 2;
+pub const R_OK: c_int = 4;
+
+// utimensat(2) (fcntl.h, linux/stat.h)
+const AT_FDCWD: c_int = -100;
+/// tv_nsec value meaning "the current time".
+const UTIME_NOW: i64 = (1 << 30) - 1;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
 
 // poll(2) events
 const POLLIN: i16 = 0x1;
+const POLLOUT: i16 = 0x4;
 
 #[repr(C)]
 struct SockaddrNl {
@@ -93,7 +131,11 @@ extern "C" {
     fn flock(fd: c_int, op: c_int) -> c_int;
     fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
     fn read(fd: c_int, buf: *mut c_void, len: usize) -> isize;
+    fn write(fd: c_int, buf: *const c_void, len: usize) -> isize;
     fn poll(fds: *mut PollFd, count: c_ulong, timeout_ms: c_int) -> c_int;
+    fn open(path: *const c_char, flags: c_int, ...) -> c_int;
+    fn access(path: *const c_char, mode: c_int) -> c_int;
+    fn utimensat(dirfd: c_int, path: *const c_char, times: *const Timespec, flags: c_int) -> c_int;
     #[cfg(test)]
     fn getsockopt(fd: c_int, level: c_int, name: c_int, value: *mut c_void, len: *mut u32) -> c_int;
     #[cfg(test)]
@@ -222,6 +264,34 @@ pub fn read_some(fd: c_int, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// write(2) from `buf`, retried on EINTR; returns how much was written. EAGAIN is returned to the caller.
+pub fn write_some(fd: c_int, buf: &[u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: buf is valid for buf.len() bytes.
+        let n = unsafe { write(fd, buf.as_ptr() as *const c_void, buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(EINTR) {
+            return Err(err);
+        }
+    }
+}
+
+/// Wait until `fd` can be written (or is hung up / in error, which the next write reports): for a
+/// non-blocking fd that said EAGAIN.
+pub fn wait_writable(fd: c_int) -> io::Result<()> {
+    let mut entry = PollFd { fd, events: POLLOUT, revents: 0 };
+    loop {
+        // SAFETY: one PollFd on the stack, count 1; -1 = no timeout.
+        match check(unsafe { poll(&mut entry, 1, -1) }) {
+            Err(e) if e.raw_os_error() == Some(EINTR) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+}
+
 /// Wait until `fd` is readable (or at end of file / hung up): for a non-blocking fd that said EAGAIN.
 pub fn wait_readable(fd: c_int) -> io::Result<()> {
     let mut entry = PollFd { fd, events: POLLIN, revents: 0 };
@@ -239,6 +309,45 @@ pub fn close_fd(fd: c_int) {
     unsafe {
         close(fd);
     }
+}
+
+/// close(2), reporting failure (EBADF for an fd that is not open). Not retried on EINTR: Linux has
+/// released the fd by then.
+pub fn close_checked(fd: c_int) -> io::Result<()> {
+    // SAFETY: closing an fd the caller owns.
+    check(unsafe { close(fd) }).map(|_| ())
+}
+
+/// open(2) with O_CLOEXEC always added; `mode` applies when O_CREAT creates the file. Retried on EINTR.
+pub fn open_path(path: &str, flags: c_int, mode: u32) -> io::Result<c_int> {
+    let path = cstr(path)?;
+    loop {
+        // SAFETY: NUL-terminated path alive for the call; the variadic mode is passed as an unsigned int.
+        match check(unsafe { open(path.as_ptr(), flags | O_CLOEXEC, mode as std::os::raw::c_uint) }) {
+            Err(e) if e.raw_os_error() == Some(EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// access(2): may the real user read/write/execute `path` (F_OK: does it exist)?
+pub fn access_path(path: &str, mode: c_int) -> io::Result<()> {
+    let path = cstr(path)?;
+    // SAFETY: NUL-terminated path alive for the call.
+    check(unsafe { access(path.as_ptr(), mode) }).map(|_| ())
+}
+
+/// Set the access and modification times of `path` (following symlinks) to `seconds` + `nanoseconds`
+/// after the epoch, or to the current time when `time` is None.
+pub fn set_times(path: &str, time: Option<(i64, i64)>) -> io::Result<()> {
+    let path = cstr(path)?;
+    let stamp = match time {
+        Some((seconds, nanoseconds)) => Timespec { tv_sec: seconds, tv_nsec: nanoseconds },
+        None => Timespec { tv_sec: 0, tv_nsec: UTIME_NOW },
+    };
+    let times = [stamp, stamp];
+    // SAFETY: NUL-terminated path and an array of two timespecs, both alive for the call.
+    check(unsafe { utimensat(AT_FDCWD, path.as_ptr(), times.as_ptr(), 0) }).map(|_| ())
 }
 
 /// Switch the calling thread into the network namespace `fd` refers to.

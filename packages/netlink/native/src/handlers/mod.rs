@@ -10,8 +10,10 @@
 use crate::napi::Export;
 
 pub mod addr;
+pub mod file;
 pub mod link;
 pub mod netns;
+pub mod netns_exec;
 pub mod nft;
 pub mod route;
 pub mod socket;
@@ -26,6 +28,8 @@ pub static TABLES: &[&[Export]] = &[
     addr::EXPORTS,
     route::EXPORTS,
     netns::EXPORTS,
+    netns_exec::EXPORTS,
     sys::EXPORTS,
+    file::EXPORTS,
     nft::EXPORTS,
 ];

@@ -1,5 +1,5 @@
 //! Host primitives the plugins need without loading node:fs: sysctls (inside a namespace), flock, reading
-//! a whole fd (stdin), and a file's identity (st_dev/st_ino).
+//! a whole fd (stdin), writing all of one (stdout), and a file's identity (st_dev/st_ino).
 
 use crate::error::{Error, Result};
 use crate::files;
@@ -12,6 +12,7 @@ pub static EXPORTS: &[Export] = &[
     export!("sysctlSet", sysctl_set),
     export!("flock", flock),
     export!("readFd", read_fd),
+    export!("writeFd", write_fd),
     export!("fileIdentity", file_identity),
 ];
 
@@ -50,6 +51,14 @@ fn read_fd(env: &Env, args: &Args) -> Result<napi_value> {
     let max = arg_u32(env, args, 1, "maxBytes")?;
     let content = files::read_fd(fd as i32, max as usize).map_err(|e| e.about("readFd", format!("fd {}", fd)))?;
     env.buffer(&content)
+}
+
+/// writeFd(fd, data: string | Uint8Array): all of it (a full non-blocking fd is polled, not EAGAIN).
+fn write_fd(env: &Env, args: &Args) -> Result<napi_value> {
+    let fd = arg_u32(env, args, 0, "file descriptor")?;
+    let data = env.to_bytes(crate::js::args::arg(env, args, 1, "data")?)?;
+    files::write_fd(fd as i32, &data).map_err(|e| e.about("writeFd", format!("fd {}", fd)))?;
+    Ok(env.undefined())
 }
 
 /// fileIdentity(path) -> {dev: string, ino: string}: decimal st_dev/st_ino (exact beyond 2^53), symlinks
