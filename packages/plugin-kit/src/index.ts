@@ -7,9 +7,14 @@ export {
   withContainerNetns,
   withContainerNetnsIfPresent,
   openHostNetns,
+  withHostNetns,
 } from "./netns";
+export { readMtu } from "./config";
+export { readContainerMac, parseMac } from "./mac";
+export { validAttachmentIds, type AttachmentId } from "./attachment";
+export { withNftables, listIfPresent, commitFresh } from "./nftables";
 export { UndoStack, withUndo, type UndoAction } from "./undo";
-export { ipamAdd, ipamDel, ipamCheck, ipamType, applyDnsOverride } from "./ipam";
+export { ipamAdd, ipamDel, ipamCheck, ipamStatus, ipamGc, ipamType, applyDnsOverride } from "./ipam";
 export { createVeth, randomVethName, type VethOptions, type VethPair } from "./veth";
 export {
   findLink,

@@ -1,6 +1,6 @@
 // The IPAM part of an ADD/DEL/CHECK, as bridge and veth both do it: delegate to `ipam.type` on CNI_PATH,
 // with the lease released again by the undo stack when a later ADD step fails.
-import { CniError, ErrorCode, delegateAdd, delegateCheck, delegateDel, type CmdArgs, type Result } from "@cni/skel";
+import { CniError, ErrorCode, delegateAdd, delegateCheck, delegateDel, delegateGC, delegateStatus, type CmdArgs, type Result } from "@cni/skel";
 import type { UndoStack } from "./undo";
 
 /** `ipam.type` from the config ("" when absent: delegation then fails with `no plugin name provided`). */
@@ -33,6 +33,18 @@ export function ipamDel(args: CmdArgs): Promise<void> {
 /** IPAM CHECK. */
 export function ipamCheck(args: CmdArgs): Promise<void> {
   return delegateCheck(ipamType(args), args);
+}
+
+/** IPAM STATUS; a config without `ipam.type` (bridge's L2 mode) has no IPAM to ask. */
+export async function ipamStatus(args: CmdArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type !== "") await delegateStatus(type, args);
+}
+
+/** IPAM GC (leases of attachments not in `cni.dev/valid-attachments` go); nothing without `ipam.type`. */
+export async function ipamGc(args: CmdArgs): Promise<void> {
+  const type = ipamType(args);
+  if (type !== "") await delegateGC(type, args);
 }
 
 /** The config's `dns`, when given (any field, even an empty list), replaces the IPAM result's. */

@@ -1,9 +1,6 @@
 // Link jobs on top of single kernel requests: existence, deletion for DEL, waiting for a state.
-import type { Address, Link, LinkRef, Netlink } from "@cni/netlink";
+import { RT_SCOPE_UNIVERSE, type Address, type Link, type LinkRef, type Netlink } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
-
-/** RT_SCOPE_UNIVERSE: a global address (link-local IPv6 addresses have RT_SCOPE_LINK). */
-const RT_SCOPE_UNIVERSE = 0;
 
 /** The link, or undefined when there is none by that name/index. */
 export function findLink(netns: Netlink, link: LinkRef): Link | undefined {

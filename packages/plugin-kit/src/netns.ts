@@ -1,4 +1,4 @@
-// The container's network namespace (CNI_NETNS): opened with the reference's errors, always closed.
+// The container's network namespace (CNI_NETNS) with the reference's errors, and the host's; always closed.
 import { CniError, ErrorCode } from "@cni/skel";
 import { Netlink } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
@@ -47,6 +47,11 @@ export function openHostNetns(): Netlink {
   } catch (thrown) {
     throw netlinkToCniError(thrown, "failed to open the host network namespace");
   }
+}
+
+/** Open the host namespace, run `body` with it, close it when `body` returns or its promise settles. */
+export function withHostNetns<T>(body: (host: Netlink) => T): T {
+  return closeAfter(openHostNetns(), body);
 }
 
 function netnsError(path: string, thrown: unknown): CniError {

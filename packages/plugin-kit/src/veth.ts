@@ -6,7 +6,7 @@ import { CniError, ErrorCode } from "@cni/skel";
 import type { Link, Netlink } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
 import { deleteLinkIfPresent, findLink } from "./link";
-import { disableAcceptRa } from "./sysctl";
+import { disableAcceptRa, setDuplicateAddressDetection } from "./sysctl";
 
 export interface VethOptions {
   /** the container end's name (CNI_IFNAME) */
@@ -15,6 +15,12 @@ export interface VethOptions {
   mtu?: number;
   /** the container end's MAC ("aa:bb:cc:dd:ee:ff"); the kernel picks a random one when absent */
   mac?: string;
+  /**
+   * IPv6 duplicate address detection on the host end, set before it comes up (as for the container end:
+   * see setDuplicateAddressDetection); off, its fe80:: address is usable at once instead of tentative for
+   * about a second. Absent: the namespace's default, as the reference leaves it.
+   */
+  hostDuplicateAddressDetection?: boolean;
   /** where host-end names come from (default randomVethName); tests use it to force a collision */
   nameSource?: () => string;
 }
@@ -46,6 +52,9 @@ export function randomVethName(): string {
 export function createVeth(container: Netlink, host: Netlink, options: VethOptions): VethPair {
   const hostName = addPairWithFreeHostName(container, host, options);
   try {
+    if (options.hostDuplicateAddressDetection !== undefined) {
+      setDuplicateAddressDetection(host, hostName, options.hostDuplicateAddressDetection);
+    }
     host.linkSetUp(hostName);
   } catch (thrown) {
     deleteLinkIfPresent(container, options.ifName);

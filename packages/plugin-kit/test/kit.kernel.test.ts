@@ -30,6 +30,7 @@ import {
   waitForOperstate,
   withContainerNetns,
   withContainerNetnsIfPresent,
+  withHostNetns,
   withUndo,
 } from "../src/index";
 import { cniErrorOf, cniRejection } from "./expect-error";
@@ -153,6 +154,21 @@ describe("the container namespace", () => {
   });
 });
 
+describe("the host namespace", () => {
+  it("withHostNetns hands the caller's own namespace and closes it after the body, sync or async", async () => {
+    let kept: Netlink | undefined;
+    expect(withHostNetns((ns) => ((kept = ns), ns.linkGet("lo").index))).toBe(1);
+    expect(() => kept?.linkGet("lo")).toThrow(/closed/);
+    const pending = withHostNetns(async (ns) => {
+      kept = ns;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return ns.linkGet("lo").name; // still open while the body runs
+    });
+    expect(await pending).toBe("lo");
+    expect(() => kept?.linkGet("lo")).toThrow(/closed/);
+  });
+});
+
 describe("createVeth", () => {
   it("puts ifName in the container (down) and veth<8 hex> in the host (up, accept_ra=0), with MTU and MAC", () => {
     const pair = createVeth(container.nl, host.nl, { ifName: "eth0", mtu: 1400, mac: "02:00:00:00:00:aa" });
@@ -166,6 +182,18 @@ describe("createVeth", () => {
     expect(pair.container).toMatchObject({ name: "eth0", mac: "02:00:00:00:00:aa", up: false, peerIndex: pair.host.index });
     expect(pair.host.peerIndex).toBe(pair.container.index);
     expect(sysctlOf(host, `net.ipv6.conf.${pair.host.name}.accept_ra`)).toBe("0");
+  });
+
+  it("sets duplicate address detection on the host end as asked, and leaves the namespace default when not", () => {
+    const defaultDad = sysctlOf(host, "net.ipv6.conf.default.accept_dad");
+    const untouched = createVeth(container.nl, host.nl, { ifName: "eth0" });
+    expect(sysctlOf(host, `net.ipv6.conf.${untouched.host.name}.accept_dad`)).toBe(defaultDad);
+    const off = createVeth(container.nl, host.nl, { ifName: "eth1", hostDuplicateAddressDetection: false });
+    expect(sysctlOf(host, `net.ipv6.conf.${off.host.name}.accept_dad`)).toBe("0");
+    expect(off.host.up).toBe(true);
+    const on = createVeth(container.nl, host.nl, { ifName: "eth2", hostDuplicateAddressDetection: true });
+    expect(sysctlOf(host, `net.ipv6.conf.${on.host.name}.accept_dad`)).toBe("1");
+    expect(sysctlOf(host, `net.ipv6.conf.${on.host.name}.enhanced_dad`)).toBe("1");
   });
 
   it("a taken container name is the reference's error, and no second pair is left in the host", () => {

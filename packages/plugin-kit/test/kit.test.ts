@@ -9,6 +9,8 @@ import {
   applyDnsOverride,
   familiesOf,
   ipamAdd,
+  ipamGc,
+  ipamStatus,
   findContainerInterface,
   isNetlinkCode,
   netlinkStep,
@@ -216,6 +218,15 @@ describe("ipamAdd under withUndo", () => {
     const error = await cniRejection(withUndo((undo) => ipamAdd(addArgs(), undo)));
     expect(error).toMatchObject({ code: ErrorCode.Internal, message: "IPAM plugin returned missing IP config" });
     expect(calls).toEqual(["fake-ipam ADD", "fake-ipam DEL"]);
+  });
+
+  it("STATUS and GC go to the IPAM plugin; a config without ipam.type has none to ask", async () => {
+    await ipamStatus({ ...addArgs(), command: "STATUS" });
+    await ipamGc({ ...addArgs(), command: "GC" });
+    expect(calls).toEqual(["fake-ipam STATUS", "fake-ipam GC"]);
+    await ipamStatus(cmdArgs(undefined, { command: "STATUS", path: [dir] }));
+    await ipamGc(cmdArgs(undefined, { command: "GC", path: [dir] }));
+    expect(calls).toEqual(["fake-ipam STATUS", "fake-ipam GC"]);
   });
 });
 

@@ -7,10 +7,7 @@ import {
   ErrorCode,
   compareVersions,
   definePlugin,
-  delegateGC,
-  delegateStatus,
   parseCIDR,
-  validAttachments,
   type CIDR,
   type CmdArgs,
   type Interface,
@@ -31,22 +28,25 @@ import {
   ipamAdd,
   ipamCheck,
   ipamDel,
+  ipamGc,
+  ipamStatus,
   netlinkStep,
-  openHostNetns,
+  readContainerMac,
   requirePrevResult,
   setDuplicateAddressDetection,
   setLinkUp,
+  validAttachmentIds,
   validateExpectedInterfaceIPs,
   validateExpectedRoutes,
   waitForOperstate,
   withContainerNetns,
   withContainerNetnsIfPresent,
+  withHostNetns,
   withUndo,
-  type MasqueradeAttachment,
   type UndoStack,
 } from "@cni/plugin-kit";
 import { attachPort, ensureBridge, ensureGatewayAddress, ensureVlanGateway } from "./bridge-link";
-import { readBridgeConfig, readContainerMac, type BridgeConfig } from "./config";
+import { readBridgeConfig, type BridgeConfig } from "./config";
 import { calcGateways } from "./gateways";
 import { gcSpoofChecks, setupSpoofCheck, teardownSpoofCheck } from "./spoofcheck";
 
@@ -118,16 +118,14 @@ export const plugin = definePlugin({
   },
 
   async status(args: CmdArgs): Promise<void> {
-    const conf = readBridgeConfig(args);
-    if (conf.ipamType !== "") await delegateStatus(conf.ipamType, args);
+    readBridgeConfig(args);
+    await ipamStatus(args);
   },
 
   async gc(args: CmdArgs): Promise<void> {
     const conf = readBridgeConfig(args);
-    const valid = validAttachments(args.config);
-    if (conf.ipamType !== "") await delegateGC(conf.ipamType, args);
-    const attachments: MasqueradeAttachment[] = [];
-    for (const a of valid) attachments.push({ containerId: a.containerID, ifName: a.ifname });
+    const attachments = validAttachmentIds(args);
+    await ipamGc(args);
     if (conf.ipamType !== "" && conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, attachments);
     if (conf.macSpoofCheck) await withHostNetns((host) => gcSpoofChecks(attachments, portOfBridgeOrGone(host, conf.bridge)));
   },
@@ -224,16 +222,6 @@ function familiesOfCidrs(cidrs: readonly CIDR[]): (4 | 6)[] {
   const families: (4 | 6)[] = [];
   for (const cidr of cidrs) if (!families.includes(cidr.ip.family)) families.push(cidr.ip.family);
   return families;
-}
-
-/** Run `body` with a handle on the host namespace, closed when it returns or settles. */
-async function withHostNetns<T>(body: (host: Netlink) => T | Promise<T>): Promise<T> {
-  const host = openHostNetns();
-  try {
-    return await body(host);
-  } finally {
-    host.close();
-  }
 }
 
 // ---- CHECK ----

@@ -1,8 +1,8 @@
 // The bridge plugin's own config keys, read once per call on top of @cni/skel's NetConf. Every invalid
-// value or combination is a code-7 error naming the key (code 4 for CNI_ARGS), found before anything is
-// created. Field meanings: reference-plugins.md §1.2 (the Go NetConf of plugins/main/bridge).
-import { CniError, ErrorCode, isJsonObject, parseCniArgs, readKey, validateIfName, type CmdArgs, type JsonObject } from "@cni/skel";
-import { parseIpMasqBackend, type IpMasqBackend } from "@cni/plugin-kit";
+// value or combination is a code-7 error naming the key, found before anything is created.
+// Field meanings: reference-plugins.md §1.2 (the Go NetConf of plugins/main/bridge).
+import { CniError, ErrorCode, isJsonObject, readKey, validateIfName, type CmdArgs } from "@cni/skel";
+import { parseIpMasqBackend, readMtu, type IpMasqBackend } from "@cni/plugin-kit";
 
 export const DEFAULT_BRIDGE_NAME = "cni0";
 /** The highest VLAN id a port can carry (4095 is reserved). */
@@ -43,10 +43,7 @@ export function readBridgeConfig(args: CmdArgs): BridgeConfig {
   requireInterfaceName(bridge);
   const ipamType = args.config.ipam?.type ?? "";
 
-  const mtu = readKey.integer(raw, "mtu");
-  if (mtu !== undefined && mtu < 0) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "mtu" ${mtu}: must be 0 (the kernel's default) or more`);
-  }
+  const mtu = readMtu(raw);
   const vlan = readKey.integer(raw, "vlan") ?? 0;
   if (vlan < 0 || vlan > MAX_VLAN_ID) {
     throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "vlan": invalid VLAN ID ${vlan} (must be between 0 and ${MAX_VLAN_ID})`);
@@ -62,7 +59,7 @@ export function readBridgeConfig(args: CmdArgs): BridgeConfig {
     forceAddress: readKey.boolean(raw, "forceAddress") ?? false,
     ipMasq: readKey.boolean(raw, "ipMasq") ?? false,
     ipMasqBackend: parseIpMasqBackend(readKey.string(raw, "ipMasqBackend")),
-    mtu: mtu === undefined || mtu === 0 ? undefined : mtu,
+    mtu,
     hairpinMode: readKey.boolean(raw, "hairpinMode") ?? false,
     promiscMode: readKey.boolean(raw, "promiscMode") ?? false,
     vlan,
@@ -137,58 +134,4 @@ function requireInterfaceName(name: string): void {
     const reason = thrown instanceof Error ? thrown.message : String(thrown);
     throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "bridge" ${JSON.stringify(name)}: ${reason}`);
   }
-}
-
-/** Keys CNI_ARGS may hold for bridge and the host-local it delegates to (anything else needs IgnoreUnknown). */
-const KNOWN_CNI_ARGS = ["MAC", "IP"] as const;
-
-/**
- * The container end's MAC, as the Go bridge reads it: `runtimeConfig.mac` beats `args.cni.mac`, which
- * beats `CNI_ARGS MAC=`; undefined when none is given (the kernel picks one). Lowercase with colons.
- */
-export function readContainerMac(args: CmdArgs): string | undefined {
-  const fromRuntime = readKey.string(args.config.runtimeConfig, "mac", "runtimeConfig");
-  if (fromRuntime) return parseMac(fromRuntime, "runtimeConfig.mac", ErrorCode.InvalidNetworkConfig);
-  const argsObject: JsonObject | undefined = readKey.object(args.config.raw, "args");
-  const cni = argsObject === undefined ? undefined : readKey.object(argsObject, "cni", "args");
-  const fromArgs = cni === undefined ? undefined : readKey.string(cni, "mac", "args.cni");
-  if (fromArgs) return parseMac(fromArgs, "args.cni.mac", ErrorCode.InvalidNetworkConfig);
-  if (args.args === "") return undefined;
-  const fromEnv = parseCniArgs(args.args, KNOWN_CNI_ARGS).MAC;
-  if (fromEnv) return parseMac(fromEnv, "CNI_ARGS MAC", ErrorCode.InvalidEnvironment);
-  return undefined;
-}
-
-const MAC_BYTES = 6;
-
-/** `aa:bb:cc:dd:ee:ff` (or with `-`), any case, as lowercase with colons; otherwise a CNI error naming `source`. */
-export function parseMac(text: string, source: string, code: number): string {
-  const invalid = (): CniError =>
-    new CniError(code, `invalid MAC address ${JSON.stringify(text)} in ${source}`, "expected six hex pairs such as 0a:58:0a:f4:00:02");
-  if (text.length !== MAC_BYTES * 3 - 1) throw invalid();
-  let mac = "";
-  for (let i = 0; i < text.length; i += 3) {
-    if (i > 0) {
-      const separator = text[i - 1];
-      if (separator !== ":" && separator !== "-") throw invalid();
-      mac += ":";
-    }
-    const pair = text.slice(i, i + 2).toLowerCase();
-    if (!isHexDigit(pair.charCodeAt(0)) || !isHexDigit(pair.charCodeAt(1))) throw invalid();
-    mac += pair;
-  }
-  // A multicast source address (low bit of the first byte) cannot be a NIC's: the kernel refuses it late.
-  if ((parseInt(mac.slice(0, 2), 16) & 1) === 1) {
-    throw new CniError(code, `invalid MAC address ${JSON.stringify(text)} in ${source}`, "a multicast address cannot be an interface's");
-  }
-  return mac;
-}
-
-const CHAR_0 = 48;
-const CHAR_9 = 57;
-const CHAR_A_LOWER = 97;
-const CHAR_F_LOWER = 102;
-
-function isHexDigit(c: number): boolean {
-  return (c >= CHAR_0 && c <= CHAR_9) || (c >= CHAR_A_LOWER && c <= CHAR_F_LOWER);
 }

@@ -6,8 +6,8 @@
 //   cni-br-iface-<cid>-<if>: jump cni-br-iface-<cid>-<if>-mac
 //   cni-br-iface-<cid>-<if>-mac: ether saddr <mac> return; drop
 // every rule commented `macspoofchk-<cid>-<if>`.
-import { CniError, ErrorCode } from "@cni/skel";
-import { Nftables, type NftChain, type NftExpr, type NftOp, type NftRule } from "@cni/netlink";
+import { NFT_REG_1, type Nftables, type NftExpr, type NftOp, type NftRule } from "@cni/netlink";
+import { commitFresh, listIfPresent, withNftables, type AttachmentId } from "@cni/plugin-kit";
 
 const FAMILY = "bridge";
 const TABLE = "nat";
@@ -15,31 +15,24 @@ const BASE_CHAIN = "PREROUTING";
 const BASE_PRIORITY = -300;
 /** IFNAMSIZ: nft compares iifname as a 16-byte, NUL-padded string */
 const IFNAME_BYTES = 16;
-/** NFT_REG_1 */
-const REG_1 = 1;
 /** the Ethernet source address: bytes 6..11 of the link-layer header */
 const ETHER_SADDR_OFFSET = 6;
 const MAC_BYTES = 6;
 
-export interface SpoofCheckAttachment {
-  containerId: string;
-  ifName: string;
-}
-
 /** The reference's refID: `<containerID>-<ifname>`. */
-function refId(attachment: SpoofCheckAttachment): string {
+function refId(attachment: AttachmentId): string {
   return `${attachment.containerId}-${attachment.ifName}`;
 }
-export function spoofCheckComment(attachment: SpoofCheckAttachment): string {
+export function spoofCheckComment(attachment: AttachmentId): string {
   return `macspoofchk-${refId(attachment)}`;
 }
-export function spoofCheckIfaceChain(attachment: SpoofCheckAttachment): string {
+export function spoofCheckIfaceChain(attachment: AttachmentId): string {
   return `cni-br-iface-${refId(attachment)}`;
 }
 
 /** Install the rules for `hostVeth` / `mac`, replacing this attachment's earlier ones. */
-export function setupSpoofCheck(attachment: SpoofCheckAttachment, hostVeth: string, mac: string): void {
-  withNftables("setup", (nft) => {
+export function setupSpoofCheck(attachment: AttachmentId, hostVeth: string, mac: string): void {
+  withNftables("failed to setup spoof-check", (nft) => {
     const iface = spoofCheckIfaceChain(attachment);
     const macChain = `${iface}-mac`;
     const comment = spoofCheckComment(attachment);
@@ -64,20 +57,20 @@ export function setupSpoofCheck(attachment: SpoofCheckAttachment, hostVeth: stri
 }
 
 /** Remove this attachment's jump rule and chains; nothing there is success (DEL is idempotent). */
-export function teardownSpoofCheck(attachment: SpoofCheckAttachment): void {
+export function teardownSpoofCheck(attachment: AttachmentId): void {
   const target = { ifaceChain: spoofCheckIfaceChain(attachment), comment: spoofCheckComment(attachment) };
-  withNftables("teardown", (nft) => commitRetried(nft, () => teardownOps(nft, [target])));
+  withNftables("failed to teardown spoof-check", (nft) => commitFresh(nft, () => teardownOps(nft, [target])));
 }
 
 /**
  * GC: remove the rules of attachments that are not in `valid` and whose host veth is either gone or
  * `isOurPort` (the comment does not name the network, so another network's live rules must stay).
  */
-export function gcSpoofChecks(valid: readonly SpoofCheckAttachment[], isOurPort: (hostVeth: string | undefined) => boolean): void {
-  withNftables("garbage-collect", (nft) => {
+export function gcSpoofChecks(valid: readonly AttachmentId[], isOurPort: (hostVeth: string | undefined) => boolean): void {
+  withNftables("failed to garbage-collect spoof-check", (nft) => {
     const keep = new Set<string>();
     for (const attachment of valid) keep.add(spoofCheckIfaceChain(attachment));
-    commitRetried(nft, () => {
+    commitFresh(nft, () => {
       const stale: TeardownTarget[] = [];
       const chains = listChains(nft);
       for (const rule of baseRules(nft)) {
@@ -116,39 +109,13 @@ function teardownOps(nft: Nftables, targets: readonly TeardownTarget[]): NftOp[]
   return ops;
 }
 
-/** Commit what `build` makes from a fresh listing; a concurrent change between the two (ENOENT) gets one more try. */
-function commitRetried(nft: Nftables, build: () => NftOp[]): void {
-  for (let attempt = 0; ; attempt++) {
-    const ops = build();
-    if (ops.length === 0) return;
-    try {
-      nft.commit(ops);
-      return;
-    } catch (error) {
-      if (attempt > 0 || errorCode(error) !== "ENOENT") throw error;
-    }
-  }
-}
-
 function baseRules(nft: Nftables): NftRule[] {
-  try {
-    return nft.listRules(FAMILY, TABLE, BASE_CHAIN);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return [];
-    throw error;
-  }
+  return listIfPresent(() => nft.listRules(FAMILY, TABLE, BASE_CHAIN));
 }
 
 function listChains(nft: Nftables): Set<string> {
-  let chains: NftChain[];
-  try {
-    chains = nft.listChains(FAMILY, TABLE);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return new Set();
-    throw error;
-  }
   const names = new Set<string>();
-  for (const chain of chains) names.add(chain.name);
+  for (const chain of listIfPresent(() => nft.listChains(FAMILY, TABLE))) names.add(chain.name);
   return names;
 }
 
@@ -168,35 +135,17 @@ function iifnameOf(rule: NftRule): string | undefined {
   return undefined;
 }
 
-function withNftables(what: string, work: (nft: Nftables) => void): void {
-  let nft: Nftables | undefined;
-  try {
-    nft = Nftables.current();
-    work(nft);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new CniError(ErrorCode.Internal, `failed to ${what} spoof-check: ${message}`);
-  } finally {
-    nft?.close();
-  }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
 function meta(key: "iifname"): NftExpr {
-  return { type: "meta", key, dreg: REG_1 };
+  return { type: "meta", key, dreg: NFT_REG_1 };
 }
 function cmp(data: Uint8Array): NftExpr {
-  return { type: "cmp", op: "eq", sreg: REG_1, data };
+  return { type: "cmp", op: "eq", sreg: NFT_REG_1, data };
 }
 function jump(chain: string): NftExpr {
   return { type: "verdict", verdict: "jump", chain };
 }
 function etherSource(): NftExpr {
-  return { type: "payload", base: "link", offset: ETHER_SADDR_OFFSET, len: MAC_BYTES, dreg: REG_1 };
+  return { type: "payload", base: "link", offset: ETHER_SADDR_OFFSET, len: MAC_BYTES, dreg: NFT_REG_1 };
 }
 
 function ifnameBytes(name: string): Uint8Array {

@@ -1,7 +1,8 @@
 // The bridge config reader and the gateway calculation: pure logic, no kernel.
 import { describe, expect, it } from "vitest";
 import { CniError, ErrorCode, parseNetConf, type CmdArgs, type Result } from "@cni/skel";
-import { collectVlanTrunk, readBridgeConfig, readContainerMac } from "../src/config";
+import { readContainerMac } from "@cni/plugin-kit";
+import { collectVlanTrunk, readBridgeConfig } from "../src/config";
 import { calcGateways } from "../src/gateways";
 import { macBytes, spoofCheckComment, spoofCheckIfaceChain } from "../src/spoofcheck";
 
@@ -88,15 +89,6 @@ describe("readBridgeConfig", () => {
     });
     expect(error.code).toBe(ErrorCode.InvalidNetworkConfig);
     expect(error.message).toContain(message);
-  });
-
-  it("MAC: CNI_ARGS MAC= < args.cni.mac < runtimeConfig.mac; a bad CNI_ARGS one is code 4", () => {
-    const env = "IgnoreUnknown=1;MAC=0A:58:00:00:00:01";
-    expect(readContainerMac(args({}, env))).toBe("0a:58:00:00:00:01");
-    expect(readContainerMac(args({ args: { cni: { mac: "0a:58:00:00:00:02" } } }, env))).toBe("0a:58:00:00:00:02");
-    expect(readContainerMac(args({ args: { cni: { mac: "0a:58:00:00:00:02" } }, runtimeConfig: { mac: "0a-58-00-00-00-03" } }, env))).toBe("0a:58:00:00:00:03");
-    expect(readContainerMac(args({}))).toBeUndefined();
-    expect(errorOf(() => readContainerMac(args({}, "MAC=nope"))).code).toBe(ErrorCode.InvalidEnvironment);
   });
 });
 

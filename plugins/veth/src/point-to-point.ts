@@ -2,13 +2,8 @@
 // subnet through the gateway, and the gateway lives on the host end of the pair as a /32 (/128). The
 // kit does the generic work (veth, IPAM result, sysctls); what is here is this plugin's own topology.
 import { CniError, ErrorCode, formatCIDR, formatIP, networkOf, parseCIDR, parseIP, type CIDR, type IPAddr, type IPConfig, type Interface, type Result } from "@cni/skel";
-import type { Link, Netlink } from "@cni/netlink";
-import { checkContainerVeth, findLink, isNetlinkCode, netlinkStep, netlinkToCniError, setDuplicateAddressDetection, type VethPair } from "@cni/plugin-kit";
-
-/** RT_SCOPE_LINK: the gateway is directly on the link. */
-const RT_SCOPE_LINK = 253;
-/** RT_SCOPE_HOST: the reference's scope for the host route to the container address. */
-const RT_SCOPE_HOST = 254;
+import { RT_SCOPE_HOST, RT_SCOPE_LINK, type Link, type Netlink } from "@cni/netlink";
+import { checkContainerVeth, findLink, isNetlinkCode, netlinkStep, netlinkToCniError, type VethPair } from "@cni/plugin-kit";
 
 /** One container address and the gateway it is routed through (on the host end). */
 export interface RoutedAddress {
@@ -70,16 +65,11 @@ export function routeSubnetThroughGateway(container: Netlink, link: Link, addres
 
 /**
  * On the host end: the gateway address as /32 (/128) — every pod's host end carries the same one — and
- * a host route to each container address. Without `enableDad`, IPv6 duplicate address detection is off
- * on this end too: the gateway answers at once instead of after ~1.5 s.
+ * a host route to each container address. (Without `enabledad`, createVeth turned IPv6 duplicate address
+ * detection off on this end before it came up: the gateway answers at once instead of after ~1.5 s.)
  */
-export function configureHostEnd(host: Netlink, link: Link, addresses: readonly RoutedAddress[], enableDad: boolean): void {
-  let ipv6Prepared = false;
+export function configureHostEnd(host: Netlink, link: Link, addresses: readonly RoutedAddress[]): void {
   for (const { address, gateway } of addresses) {
-    if (address.ip.family === 6 && !ipv6Prepared) {
-      setDuplicateAddressDetection(host, link.name, enableDad);
-      ipv6Prepared = true;
-    }
     const gatewayPrefix = hostPrefix(gateway);
     netlinkStep(`failed to add IP addr ${gatewayPrefix} to "${link.name}"`, () => host.addrAdd(link.index, gatewayPrefix));
     const containerPrefix = hostPrefix(address.ip);

@@ -1,7 +1,7 @@
 // The veth plugin: a veth pair routed point-to-point between the host and the container, the job of the
 // reference `ptp` (plugins/main/ptp), without its IPv6 duplicate-address-detection wait. README.md lists
 // the differences.
-import { definePlugin, delegateGC, delegateStatus, validAttachments, type Attachment, type CIDR, type CmdArgs, type Interface, type IPConfig, type Result } from "@cni/skel";
+import { definePlugin, type CIDR, type CmdArgs, type Interface, type IPConfig, type Result } from "@cni/skel";
 import {
   applyDnsOverride,
   configureInterface,
@@ -14,18 +14,20 @@ import {
   ipamAdd,
   ipamCheck,
   ipamDel,
-  openHostNetns,
+  ipamGc,
+  ipamStatus,
+  readContainerMac,
   requirePrevResult,
   setDuplicateAddressDetection,
+  validAttachmentIds,
   validateExpectedInterfaceIPs,
   validateExpectedRoutes,
   withContainerNetns,
   withContainerNetnsIfPresent,
+  withHostNetns,
   withUndo,
-  type MasqueradeAttachment,
 } from "@cni/plugin-kit";
-import type { Netlink } from "@cni/netlink";
-import { readContainerMac, readVethConfig } from "./config";
+import { readVethConfig } from "./config";
 import {
   attachResult,
   checkContainerEnd,
@@ -51,14 +53,20 @@ export const plugin = definePlugin({
         const families = familiesOf(ipamResult.ips ?? []);
         enableForwarding(host, families);
         const result = await withContainerNetns(args.netns, async (container) => {
-          const pair = createVeth(container, host, { ifName: args.ifName, mtu: conf.mtu, mac });
+          // DAD set on both ends before they come up, so that no address (link-local included) waits for it
+          const duplicateAddressDetection = families.includes(6) ? conf.enableDad : undefined;
+          const pair = createVeth(container, host, {
+            ifName: args.ifName,
+            mtu: conf.mtu,
+            mac,
+            hostDuplicateAddressDetection: duplicateAddressDetection,
+          });
           undo.push(`delete ${pair.host.name}`, () => void deleteLinkIfPresent(host, pair.host.name));
           const attached = attachResult(ipamResult, pair, args.netns);
-          // before the link comes up, so that no address (link-local included) waits for detection
-          if (families.includes(6)) setDuplicateAddressDetection(container, args.ifName, conf.enableDad);
+          if (duplicateAddressDetection !== undefined) setDuplicateAddressDetection(container, args.ifName, duplicateAddressDetection);
           await configureInterface(container, args.ifName, attached);
           routeSubnetThroughGateway(container, pair.container, addresses);
-          configureHostEnd(host, pair.host, addresses, conf.enableDad);
+          configureHostEnd(host, pair.host, addresses);
           return attached;
         });
         if (conf.ipMasq) {
@@ -98,27 +106,17 @@ export const plugin = definePlugin({
   },
 
   async status(args: CmdArgs): Promise<void> {
-    const conf = readVethConfig(args);
-    await delegateStatus(conf.ipamType, args);
+    readVethConfig(args);
+    await ipamStatus(args);
   },
 
   async gc(args: CmdArgs): Promise<void> {
     const conf = readVethConfig(args);
-    const valid = validAttachments(args.config);
-    await delegateGC(conf.ipamType, args);
-    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, masqueradeAttachments(valid));
+    const valid = validAttachmentIds(args);
+    await ipamGc(args);
+    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, valid);
   },
 });
-
-/** Run `body` with a handle on the host namespace, closed when it returns or settles. */
-async function withHostNetns<T>(body: (host: Netlink) => T | Promise<T>): Promise<T> {
-  const host = openHostNetns();
-  try {
-    return await body(host);
-  } finally {
-    host.close();
-  }
-}
 
 /** The container addresses with their subnet prefix, as masquerade wants them. */
 function containerCidrs(addresses: readonly RoutedAddress[]): CIDR[] {
@@ -138,10 +136,4 @@ function ipsOfInterface(result: Result, index: number): IPConfig[] {
 function hostInterfaceOf(result: Result): Interface | undefined {
   for (const iface of result.interfaces ?? []) if (iface.sandbox === undefined || iface.sandbox === "") return iface;
   return undefined;
-}
-
-function masqueradeAttachments(valid: readonly Attachment[]): MasqueradeAttachment[] {
-  const attachments: MasqueradeAttachment[] = [];
-  for (const a of valid) attachments.push({ containerId: a.containerID, ifName: a.ifname });
-  return attachments;
 }

@@ -6,8 +6,11 @@
 // teardown works when the netns or its addresses are gone. Teardown and GC clean both backends' rules;
 // iptables is run only when there may be some (iptables-nft chains show in the nft ruleset we read anyway,
 // legacy iptables lists its tables in /proc/net/ip_tables_names).
-import { CniError, ErrorCode, ipToBytes, isCniError, type CIDR } from "@cni/skel";
-import { Nftables, type NftFamily, type NftOp, type NftRule } from "@cni/netlink";
+import { ipToBytes, type CIDR } from "@cni/skel";
+import { Nftables, type NftFamily, type NftRule } from "@cni/netlink";
+import { isNetlinkCode, netlinkToCniError } from "../errors";
+import { commitFresh, listIfPresent, withNftables } from "../nftables";
+import type { AttachmentId } from "../attachment";
 import type { IpMasqBackend } from "./config";
 import {
   hostRunner,
@@ -30,11 +33,8 @@ import { gcOps, rulesWithCommentPrefix, setupOps, type MasqAddress } from "./nft
 
 export { parseIpMasqBackend, type IpMasqBackend } from "./config";
 
-/** A live attachment, for GC (the CNI_ARGS-free part of `cni.dev/valid-attachments`). */
-export interface MasqueradeAttachment {
-  containerId: string;
-  ifName: string;
-}
+/** A live attachment, for GC (validAttachmentIds gives GC's list in this shape). */
+export type MasqueradeAttachment = AttachmentId;
 
 export interface Masquerade {
   /** Masquerade traffic from each address to anything outside its subnet; replaces this attachment's old rules. */
@@ -73,8 +73,10 @@ class MasqueradeRules implements Masquerade {
     for (const ip of ips) addresses.push({ family: ip.ip.family, bytes: ipToBytes(ip.ip), prefix: ip.prefix });
     const prefix = nftAttachmentHash(network, ifName, containerId);
     const comment = nftAttachmentComment(network, ifName, containerId);
-    this.withNftables("set up", (nft) =>
-      commitFresh(nft, (rules) => setupOps(rulesWithCommentPrefix(rules, prefix), addresses, comment)),
+    withNftables(
+      "failed to set up IP masquerade",
+      (nft) => commitFresh(nft, () => setupOps(rulesWithCommentPrefix(listMasqRules(nft), prefix), addresses, comment)),
+      this.netnsPath,
     );
   }
 
@@ -123,7 +125,7 @@ class MasqueradeRules implements Masquerade {
     }
     this.cleanBothBackends(
       "garbage-collect",
-      (nft) => commitFresh(nft, (rules) => gcOps(rulesWithCommentPrefix(rules, networkHash), validComments)),
+      (nft) => commitFresh(nft, () => gcOps(rulesWithCommentPrefix(listMasqRules(nft), networkHash), validComments)),
       (name) => name.startsWith("CNI-"),
       (runner, family) => iptablesGc(runner, family, network, validContainerIds),
     );
@@ -150,7 +152,7 @@ class MasqueradeRules implements Masquerade {
       for (const family of IPTABLES_FAMILIES) if (iptablesMayHave(nft, runner, family, chainMatches)) mayHave.push(family);
       families = mayHave;
     } catch (error) {
-      if (this.backend === "nftables") throw masqueradeError(what, error);
+      if (this.backend === "nftables") throw netlinkToCniError(error, `failed to ${what} IP masquerade`);
       families = IPTABLES_FAMILIES;
     } finally {
       nft?.close();
@@ -161,60 +163,11 @@ class MasqueradeRules implements Masquerade {
   private runner(): IptablesRunner {
     return this.netnsPath === undefined ? hostRunner() : netnsRunner(this.netnsPath);
   }
-
-  private withNftables(what: string, work: (nft: Nftables) => void): void {
-    let nft: Nftables;
-    try {
-      nft = this.netnsPath === undefined ? Nftables.current() : Nftables.at(this.netnsPath);
-    } catch (error) {
-      throw masqueradeError(what, error);
-    }
-    try {
-      work(nft);
-    } catch (error) {
-      throw masqueradeError(what, error);
-    } finally {
-      nft.close();
-    }
-  }
-}
-
-function masqueradeError(what: string, error: unknown): CniError {
-  if (isCniError(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new CniError(ErrorCode.Internal, `failed to ${what} IP masquerade: ${message}`);
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /** The rules of masq_checks; none when the table or chain does not exist yet. */
 function listMasqRules(nft: Nftables): NftRule[] {
-  try {
-    return nft.listRules("inet", NFT_TABLE, NFT_MASQ_CHAIN);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return [];
-    throw error;
-  }
-}
-
-/**
- * List masq_checks, build the transaction from what is there, commit. A rule deleted by a concurrent call
- * between the listing and the commit fails the transaction with ENOENT: list again, once.
- */
-function commitFresh(nft: Nftables, build: (rules: readonly NftRule[]) => NftOp[]): void {
-  for (let attempt = 0; ; attempt++) {
-    const ops = build(listMasqRules(nft));
-    if (ops.length === 0) return;
-    try {
-      nft.commit(ops);
-      return;
-    } catch (error) {
-      if (attempt > 0 || errorCode(error) !== "ENOENT") throw error;
-    }
-  }
+  return listIfPresent(() => nft.listRules("inet", NFT_TABLE, NFT_MASQ_CHAIN));
 }
 
 /**
@@ -226,7 +179,7 @@ function deleteAttachmentRules(nft: Nftables, prefix: string): void {
   try {
     nft.deleteRulesByCommentPrefix("inet", NFT_TABLE, NFT_MASQ_CHAIN, prefix);
   } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
+    if (!isNetlinkCode(error, "ENOENT")) throw error;
     nft.deleteRulesByCommentPrefix("inet", NFT_TABLE, NFT_MASQ_CHAIN, prefix);
   }
 }
@@ -239,13 +192,7 @@ function iptablesMayHave(
   chainMatches: (name: string) => boolean,
 ): boolean {
   const nftFamily: NftFamily = family === 4 ? "ip" : "ip6";
-  let chains: { name: string }[] = [];
-  try {
-    chains = nft.listChains(nftFamily, "nat");
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
-  }
-  for (const chain of chains) if (chainMatches(chain.name)) return true;
+  for (const chain of listIfPresent(() => nft.listChains(nftFamily, "nat"))) if (chainMatches(chain.name)) return true;
   const legacyTables = runner.readProcNet(family === 4 ? "ip_tables_names" : "ip6_tables_names");
   return legacyTables !== undefined && legacyTables.split("\n").includes("nat");
 }

@@ -1,7 +1,7 @@
 // The reference's nftables masquerade layout as netlink expressions and transaction ops (pure: no kernel).
 // Expressions are what `nft --debug=netlink` prints for the reference's rules (nft 1.0.6), so
 // `nft list ruleset` shows our rules as the reference's.
-import type { NftExpr, NftOp, NftRule } from "@cni/netlink";
+import { NFT_REG_1, type NftExpr, type NftOp, type NftRule } from "@cni/netlink";
 import {
   NFT_MASQ_CHAIN,
   NFT_MASQ_CHAIN_COMMENT,
@@ -18,7 +18,6 @@ export interface MasqAddress {
   prefix: number;
 }
 
-const NFT_REG_1 = 1;
 const NFPROTO_IPV4 = 2;
 const NFPROTO_IPV6 = 10;
 /** srcnat, the priority knftables' SNATPriority names */
