@@ -34,8 +34,14 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # iproute2/nftables/iptables: tests build namespaces and inspect firewall state;
 # containernetworking-plugins: the Go reference plugins, for compatibility tests and benchmarks;
 # jq: scripts/exec-plugins.sh; iputils-ping: tests that packets flow; hyperfine: bench/;
-# strace: the multi-call test proves in-process IPAM delegation by the absence of a second execve.
-APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine strace)
+# strace: the multi-call test proves in-process IPAM delegation by the absence of a second execve;
+# podman/containerd/runc/docker.io/busybox-static: real runtimes run containers on our plugins (test/runtimes,
+# test/docker-run; busybox-static is the image).
+APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine strace
+  podman containerd runc docker.io busybox-static)
+# podman's package drops a default network here; a config this build did not ask for would change what
+# scripts/priv-net-run.sh attaches (it falls back to scripts/net.d only when /etc/cni/net.d has none).
+PODMAN_DEFAULT_NET=/etc/cni/net.d/87-podman-bridge.conflist
 ensure_apt_packages() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do
@@ -47,8 +53,11 @@ ensure_apt_packages() {
     return 1
   fi
   log "apt-get install ${missing[*]}"
+  local had_podman_net=0
+  [ -e "$PODMAN_DEFAULT_NET" ] && had_podman_net=1
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$had_podman_net" = 1 ] || rm -f "$PODMAN_DEFAULT_NET"
 }
 
 # --- node toolchain --------------------------------------------------------------------------
