@@ -33,11 +33,11 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # --- system packages -------------------------------------------------------------------------
 # iproute2/nftables/iptables: tests build namespaces and inspect firewall state;
 # containernetworking-plugins: the Go reference plugins, for compatibility tests and benchmarks;
-# jq: scripts/exec-plugins.sh; iputils-ping: tests that packets flow; hyperfine: bench/;
+# iputils-ping: tests that packets flow; hyperfine: bench/;
 # strace: the multi-call test proves in-process IPAM delegation by the absence of a second execve;
 # podman/containerd/runc/docker.io/busybox-static: real runtimes run containers on our plugins (test/runtimes,
 # test/docker-run; busybox-static is the image).
-APT_PACKAGES=(iproute2 iputils-ping nftables iptables jq containernetworking-plugins hyperfine strace
+APT_PACKAGES=(iproute2 iputils-ping nftables iptables containernetworking-plugins hyperfine strace
   podman containerd runc docker.io busybox-static)
 # podman's package drops a default network here; a config this build did not ask for would change what
 # scripts/priv-net-run.sh attaches (it falls back to scripts/net.d only when /etc/cni/net.d has none).

@@ -4,24 +4,52 @@
 #   priv-net-run.sh COMMAND [ARGS...]        e.g.  scripts/priv-net-run.sh ip addr
 #
 # Networks come from $NETCONFPATH (default /etc/cni/net.d, or this repo's scripts/net.d when that has no
-# config); plugins from $CNI_PATH (default this repo's bin/, else /opt/cni/bin). See exec-plugins.sh.
-# The namespace is detached and deleted on every exit path, also when attaching fails.
+# config: the `mynet` bridge network 10.22.0.0/16 on cni0 with masquerade, plus loopback); plugins from
+# $CNI_PATH (default this repo's bin/, else /opt/cni/bin). The namespace is made and the command run in
+# it by cnitool (`cnitool netns add|exec|del`), attached by exec-plugins.sh; it is detached and deleted
+# on every exit path: the command failing, attaching failing, or the script being interrupted.
 set -euo pipefail
 [[ ${DEBUG:-0} -gt 0 ]] && set -x
-[ $# -gt 0 ] || { echo "Usage: $0 COMMAND [ARGS...]" >&2; exit 2; }
+if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
+  echo "Usage: $0 COMMAND [ARGS...]" >&2
+  echo "  Runs COMMAND in a new network namespace attached to every network of \$NETCONFPATH." >&2
+  exit 2
+fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-contid=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+REPO=$(dirname "$HERE")
+if [ -z "${CNI_PATH:-}" ]; then
+  if [ -x "$REPO/bin/cnitool" ]; then CNI_PATH="$REPO/bin"; else CNI_PATH=/opt/cni/bin; fi
+fi
+export CNI_PATH
+if [ -z "${CNITOOL:-}" ]; then
+  IFS=: read -r -a dirs <<<"$CNI_PATH"
+  for dir in "${dirs[@]}" "$REPO/bin"; do
+    if [ -x "$dir/cnitool" ]; then CNITOOL=$dir/cnitool; break; fi
+  done
+  [ -n "${CNITOOL:-}" ] || { echo "$0: cnitool not found in CNI_PATH ($CNI_PATH); run ./build.sh" >&2; exit 1; }
+fi
+export CNITOOL
+
+contid=cni-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 netns=/var/run/netns/$contid
 
-ip netns add "$contid"
+"$CNITOOL" netns add "$contid" >/dev/null
+attached=0
 cleanup() {
-  "$HERE/exec-plugins.sh" del "$contid" "$netns" || true
-  ip netns delete "$contid" 2>/dev/null || true
+  trap - INT TERM HUP
+  if [ $attached = 1 ]; then "$HERE/exec-plugins.sh" del "$contid" "$netns" || true; fi
+  "$CNITOOL" netns del "$contid" || true
 }
 trap cleanup EXIT
+# an interrupted script still cleans up (the EXIT trap), with the shell's usual status
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-"$HERE/exec-plugins.sh" add "$contid" "$netns"
+# "attached" from before ADD starts: an interrupted ADD is deleted again; a failed one rolled itself back
+attached=1
+"$HERE/exec-plugins.sh" add "$contid" "$netns" || { attached=0; exit 1; }
 status=0
-ip netns exec "$contid" "$@" || status=$?
+"$CNITOOL" netns exec "$contid" "$@" || status=$?
 exit $status

@@ -1,120 +1,206 @@
-// scripts/priv-net-run.sh and scripts/exec-plugins.sh, run as a user runs them, with the configs in a
-// temporary NETCONFPATH and the result cache in a temporary CNI_CACHE_DIR.
+// scripts/priv-net-run.sh and scripts/exec-plugins.sh, run as a user runs them. Each run is inside its own
+// "machine": `unshare --mount --net` with tmpfs over /var/lib/cni, /etc/cni/net.d and /var/run/netns, so
+// the default configs (the mynet bridge with masquerade) build their bridge, lease and rules in a
+// throwaway namespace and nothing reaches this machine's own network or files. What is left afterwards
+// is inspected inside that same isolated run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanupAll, createNetns, isUp, type TestNetns } from "./lib/netns";
-import { BIN_DIR, REPO_ROOT } from "./lib/plugin";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./lib/plugin";
 
 const PRIV_NET_RUN = resolve(REPO_ROOT, "scripts/priv-net-run.sh");
 const EXEC_PLUGINS = resolve(REPO_ROOT, "scripts/exec-plugins.sh");
 
 let work: string;
-let netconf: string;
-let cache: string;
-let dataDir: string;
-
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), "cni-scripts-"));
-  netconf = join(work, "net.d");
-  cache = join(work, "cache");
-  dataDir = join(work, "ipam");
-  for (const dir of [netconf]) spawnSync("mkdir", ["-p", dir]);
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
-afterAll(cleanupAll);
 
-function run(cmd: string, args: string[]) {
-  return spawnSync(cmd, args, {
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a bash script on a throwaway "machine" (own net + mount namespaces, empty CNI state dirs). */
+function isolated(script: string, env: Record<string, string> = {}): Run {
+  const setup = "set -u; for d in /var/lib/cni /etc/cni/net.d /var/run/netns; do mkdir -p $d; mount -t tmpfs tmpfs $d; done; ip link set lo up;";
+  const r = spawnSync("unshare", ["--mount", "--net", "--propagation", "private", "bash", "--norc", "--noprofile", "-c", `${setup}\n${script}`], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH, NETCONFPATH: netconf, CNI_PATH: BIN_DIR, CNI_CACHE_DIR: cache },
-    timeout: 30_000,
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, WORK: work, PRIV: PRIV_NET_RUN, EXEC: EXEC_PLUGINS, ...env },
+    timeout: 60_000,
   });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function cachedFiles(): string[] {
-  return existsSync(cache) ? readdirSync(cache) : [];
+/** Prints what is left on the isolated machine after the scripts ran, one "key: value" a line. */
+const LEFTOVERS = `
+echo "netns: $(ls /var/run/netns | tr '\\n' ' ')"
+echo "cache: $(ls -A /var/lib/cni/results 2>/dev/null | tr '\\n' ' ')"
+echo "leases: $(ls /var/lib/cni/networks/mynet 2>/dev/null | grep -v -e lock -e last_reserved | tr '\\n' ' ')"
+echo "links: $(ip -o link show | awk -F': ' '{print $2}' | tr '\\n' ' ')"
+echo "masq-rules: $(nft list chain inet cni_plugins_masquerade masq_checks 2>/dev/null | grep -c 'ip saddr')"
+`;
+
+function leftovers(stdout: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const m = /^(netns|cache|leases|links|masq-rules): ?(.*)$/.exec(line);
+    if (m) found[m[1]!] = m[2]!.trim();
+  }
+  return found;
 }
 
-function netnsNames(): string[] {
-  return spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0] ?? "");
-}
+const CLEAN = { netns: "", cache: "", leases: "", links: "lo cni0", "masq-rules": "0" };
 
-describe("priv-net-run.sh", () => {
-  it("runs the command in a fresh namespace with lo up, then removes the namespace", () => {
-    writeFileSync(join(netconf, "99-loopback.conf"), JSON.stringify({ cniVersion: "1.1.0", name: "lo", type: "loopback" }));
-    const before = netnsNames();
-    const r = run(PRIV_NET_RUN, ["ip", "-j", "addr", "show", "lo"]);
+describe("priv-net-run.sh with the default configs (mynet bridge 10.22.0.0/16 + masquerade, loopback)", () => {
+  it("runs the command in a new namespace that reaches the bridge gateway; afterwards nothing is left", () => {
+    // the command holds the container up until the "host" has looked at its masquerade rule
+    const r = isolated(
+      `"$PRIV" sh -c 'ip -br addr; ip route; ping -c1 -W5 10.22.0.1 >/dev/null && echo gateway-reached; touch $WORK/up; ` +
+        `i=0; while [ ! -e $WORK/go ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done' & pid=$!
+      i=0; while [ ! -e $WORK/up ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+      echo "masq-while-running: $(nft list chain inet cni_plugins_masquerade masq_checks | grep -c 'ip saddr 10.22.')"
+      touch $WORK/go; wait $pid; echo "status=$?"\n${LEFTOVERS}`,
+    );
     expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
-    const [lo] = JSON.parse(r.stdout) as Array<{ flags: string[]; addr_info: Array<{ local: string }> }>;
-    expect(lo?.flags).toContain("UP");
-    expect(lo?.addr_info.map((a) => a.local)).toContain("127.0.0.1");
-    expect(netnsNames()).toEqual(before);
-    expect(cachedFiles()).toEqual([]);
+    expect(r.stdout).toMatch(/^lo\s+UNKNOWN\s+127\.0\.0\.1\/8/m);
+    expect(r.stdout).toMatch(/^eth0@\S+\s+UP\s+10\.22\.\d+\.\d+\/16/m);
+    expect(r.stdout).toContain("default via 10.22.0.1 dev eth0");
+    expect(r.stdout).toContain("gateway-reached");
+    expect(r.stdout).toContain("masq-while-running: 1");
+    expect(r.stdout).toContain("status=0");
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
   });
 
-  it("passes the command's exit status through", () => {
-    writeFileSync(join(netconf, "99-loopback.conf"), JSON.stringify({ cniVersion: "1.1.0", name: "lo", type: "loopback" }));
-    expect(run(PRIV_NET_RUN, ["sh", "-c", "exit 7"]).status).toBe(7);
+  it("two concurrent containers ping each other", () => {
+    const container = (me: string, peer: string): string =>
+      `"$PRIV" sh -c 'ip -4 -o addr show eth0 | awk "{print \\$4}" | cut -d/ -f1 > $WORK/${me}.tmp && mv $WORK/${me}.tmp $WORK/${me}; ` +
+      `i=0; while [ ! -s $WORK/${peer} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; ` +
+      `ping -c1 -W5 $(cat $WORK/${peer}) >/dev/null && echo ${me}-reached-${peer}; touch $WORK/${me}.done; ` +
+      `i=0; while [ ! -e $WORK/${peer}.done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done'`;
+    const r = isolated(`${container("a", "b")} & ${container("b", "a")} & wait\n${LEFTOVERS}`);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("a-reached-b");
+    expect(r.stdout).toContain("b-reached-a");
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
   });
 
-  it("uses the repo's default net.d when NETCONFPATH is unset and /etc/cni/net.d has no config", () => {
-    const r = spawnSync(PRIV_NET_RUN, ["ip", "-br", "link", "show", "lo"], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH, CNI_CACHE_DIR: cache },
-    });
-    // On a node with its own /etc/cni/net.d this would use that instead; CI machines have none.
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^lo\s+UNKNOWN/);
+  it("passes the command's exit status through and cleans up when it fails", () => {
+    const r = isolated(`"$PRIV" sh -c 'exit 7'; echo "status=$?"\n${LEFTOVERS}`);
+    expect(r.stdout).toContain("status=7");
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
+  });
+
+  it("cleans up when interrupted (SIGINT to its process group, as Ctrl-C sends)", () => {
+    const r = isolated(
+      // job control: the script gets its own process group with SIGINT not ignored, as in a terminal
+      `set -m; "$PRIV" sh -c 'touch $WORK/started; sleep 30' & pid=$!
+      i=0; while [ ! -e $WORK/started ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+      kill -INT -- -$pid; wait $pid; echo "status=$?"\n${LEFTOVERS}`,
+    );
+    expect(r.stdout).toContain("status=130");
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
+  });
+
+  it("a network that cannot be attached: the command does not run, exit 1, nothing left (lease rolled back)", () => {
+    const netd = join(work, "net.d");
+    spawnSync("mkdir", [netd]);
+    writeFileSync(join(netd, "10-mynet.conflist"), JSON.stringify({
+      cniVersion: "1.1.0", name: "mynet",
+      plugins: [
+        { type: "bridge", bridge: "cni0", isGateway: true, ipMasq: true, ipam: { type: "host-local", subnet: "10.22.0.0/16" } },
+        { type: "no-such-plugin" },
+      ],
+    }));
+    const r = isolated(`"$PRIV" touch $WORK/ran; echo "status=$?"; ls $WORK\n${LEFTOVERS}`, { NETCONFPATH: netd });
+    expect(r.stdout).toContain("status=1");
+    expect(r.stdout).not.toContain("ran");
+    expect(r.stderr).toContain('plugin type="no-such-plugin" failed (add) for network "mynet": failed to find plugin "no-such-plugin"');
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
+  });
+
+  it("usage on wrong arguments", () => {
+    for (const args of [[], ["--help"]]) {
+      const r = spawnSync(PRIV_NET_RUN, args, { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^Usage: .*priv-net-run\.sh COMMAND \[ARGS\.\.\.\]/);
+    }
   });
 });
 
 describe("exec-plugins.sh", () => {
-  let container: TestNetns;
-  beforeEach(() => {
-    container = createNetns("spt-ctr");
-  });
+  function netconf(files: Record<string, object>): string {
+    const dir = join(work, "net.d");
+    spawnSync("mkdir", ["-p", dir]);
+    for (const [name, conf] of Object.entries(files)) writeFileSync(join(dir, name), JSON.stringify(conf));
+    return dir;
+  }
 
-  it("ADD caches the final result in libcni's format; DEL runs with it and removes it", () => {
-    writeFileSync(join(netconf, "10-lo.conflist"), JSON.stringify({
-      cniVersion: "1.0.0", name: "lonet", plugins: [{ type: "loopback" }],
-    }));
-    expect(run(EXEC_PLUGINS, ["add", "ctr1", container.path]).status).toBe(0);
-    expect(isUp(container, "lo")).toBe(true);
-    const files = cachedFiles();
-    expect(files).toEqual(["lonet-ctr1-eth0"]);
-    const cached = JSON.parse(spawnSync("cat", [join(cache, files[0]!)], { encoding: "utf8" }).stdout);
+  it("ADD attaches every network (ethN in load order) and caches in libcni's format; CHECK; DEL in reverse removes all", () => {
+    const dir = netconf({
+      "10-lonet.conflist": { cniVersion: "1.0.0", name: "lonet", plugins: [{ type: "loopback" }] },
+      "20-br.conf": { cniVersion: "1.0.0", name: "br", type: "bridge", bridge: "br-t", ipam: { type: "host-local", subnet: "10.23.0.0/24" } },
+    });
+    const r = isolated(
+      `ip netns add c1
+      "$EXEC" add c1 /var/run/netns/c1; echo "add=$?"
+      ip netns exec c1 ip -br addr
+      cat /var/lib/cni/results/lonet-c1-eth0; echo
+      ls /var/lib/cni/results
+      "$EXEC" check c1 /var/run/netns/c1; echo "check=$?"
+      "$EXEC" del c1 /var/run/netns/c1; echo "del=$?"
+      echo "after-del: $(ip netns exec c1 ip -br link | awk '{print $1 "-" $2}' | tr '\\n' ' ')"
+      ip netns del c1\n${LEFTOVERS}`,
+      { NETCONFPATH: dir },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("add=0");
+    expect(r.stdout).toMatch(/^eth1@\S+\s+UP\s+10\.23\.0\.\d+\/24/m);
+    expect(r.stdout).toMatch(/^lo\s+UNKNOWN\s+127\.0\.0\.1\/8/m);
+    const cached = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith('{"kind"'))!) as Record<string, unknown>;
     expect(cached).toMatchObject({
-      kind: "cniCacheV1", containerId: "ctr1", ifName: "eth0", networkName: "lonet", netns: container.path,
+      kind: "cniCacheV1", containerId: "c1", ifName: "eth0", networkName: "lonet", netns: "/var/run/netns/c1",
       result: { cniVersion: "1.0.0", interfaces: [{ name: "lo" }] },
     });
-    expect(JSON.parse(Buffer.from(cached.config, "base64").toString())).toMatchObject({ name: "lonet" });
-
-    expect(run(EXEC_PLUGINS, ["check", "ctr1", container.path]).status).toBe(0);
-    expect(run(EXEC_PLUGINS, ["del", "ctr1", container.path]).status).toBe(0);
-    expect(isUp(container, "lo")).toBe(false);
-    expect(cachedFiles()).toEqual([]);
+    expect(JSON.parse(Buffer.from(cached.config as string, "base64").toString())).toMatchObject({ name: "lonet" });
+    expect(r.stdout).toContain("br-c1-eth1\nlonet-c1-eth0\n");
+    expect(r.stdout).toContain("check=0");
+    expect(r.stdout).toContain("del=0");
+    expect(r.stdout).toMatch(/^after-del: lo-DOWN $/m);
+    expect(leftovers(r.stdout)).toMatchObject({ netns: "", cache: "", links: "lo br-t" });
   });
 
-  it("a failed ADD rolls back what the chain had done, leaving no lease and no cache", () => {
-    writeFileSync(join(netconf, "10-broken.conflist"), JSON.stringify({
-      cniVersion: "1.0.0", name: "broken",
-      plugins: [
-        // host-local as a chain member (it reads its settings from "ipam" either way)
-        { type: "host-local", ipam: { type: "host-local", ranges: [[{ subnet: "10.250.0.0/24" }]], dataDir } },
-        { type: "no-such-plugin" },
-      ],
-    }));
-    const r = run(EXEC_PLUGINS, ["add", "ctr2", container.path]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('failed to find plugin "no-such-plugin"');
-    // host-local did allocate (its lock and last_reserved_ip are there), and the rollback released it
-    const store = readdirSync(join(dataDir, "broken"));
-    expect(store).toContain("last_reserved_ip.0");
-    expect(store.filter((f) => /^\d/.test(f))).toEqual([]);
-    expect(cachedFiles()).toEqual([]);
+  it("a failed ADD of the second network deletes the first again: no lease, no cache, no veth", () => {
+    const dir = netconf({
+      "10-a.conflist": { cniVersion: "1.0.0", name: "a", plugins: [{ type: "bridge", bridge: "br-a", ipam: { type: "host-local", subnet: "10.24.0.0/24", dataDir: "/var/lib/cni/networks" } }] },
+      "20-b.conflist": { cniVersion: "1.0.0", name: "b", plugins: [{ type: "loopback" }, { type: "no-such-plugin" }] },
+    });
+    const r = isolated(
+      `ip netns add c2
+      "$EXEC" add c2 /var/run/netns/c2; echo "add=$?"
+      echo "a-leases: $(ls /var/lib/cni/networks/a | grep -c '^10')"
+      echo "ns-links: $(ip netns exec c2 ip -o link show | wc -l)"
+      ip netns del c2\n${LEFTOVERS}`,
+      { NETCONFPATH: dir },
+    );
+    expect(r.stdout).toContain("add=1");
+    expect(r.stderr).toContain('plugin type="no-such-plugin" failed (add) for network "b": failed to find plugin "no-such-plugin"');
+    expect(r.stdout).toContain("a-leases: 0");
+    expect(r.stdout).toContain("ns-links: 1");
+    expect(leftovers(r.stdout)).toMatchObject({ cache: "", links: "lo br-a" });
+  });
+
+  it("usage on wrong arguments", () => {
+    for (const args of [[], ["add", "x"], ["frob", "x", "/y"]]) {
+      const r = spawnSync(EXEC_PLUGINS, args, { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^Usage: .*exec-plugins\.sh add\|check\|del CONTAINER-ID NETNS-PATH/);
+    }
   });
 });

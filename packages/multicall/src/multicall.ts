@@ -44,7 +44,7 @@ export async function runMulticall(registry: PluginRegistry, options: MulticallO
       process.stdout.write(names.map((n) => `${n}\n`).join(""));
       return;
     }
-    refuseUnknownName(name, registry, process.env.CNI_COMMAND ?? "");
+    refuseUnknownName(name, registry, process.env.CNI_COMMAND ?? "", options.commands);
     process.exitCode = 1;
     return;
   }
@@ -53,9 +53,11 @@ export async function runMulticall(registry: PluginRegistry, options: MulticallO
 }
 
 /** What an invocation by a name that is no plugin prints on stderr. */
-export function usage(name: string, registry: PluginRegistry): string {
+export function usage(name: string, registry: PluginRegistry, commands?: CommandRegistry): string {
+  const tools = [...(commands?.keys() ?? [])].sort();
+  const held = tools.length === 0 ? "" : ` and the tool${tools.length > 1 ? "s" : ""} ${tools.join(", ")}`;
   return (
-    `${name}: the CNI plugins ${pluginNames(registry).join(", ")} in one executable; it runs as the plugin\n` +
+    `${name}: the CNI plugins ${pluginNames(registry).join(", ")}${held} in one executable; it runs as the plugin\n` +
     `whose name it is invoked by. Invoke it through a link named after a plugin, as bin/<plugin> are and\n` +
     `scripts/install.sh [DIR] makes them. \`${EXECUTABLE_NAME} ${LIST_OPTION}\` prints the plugin names.\n`
   );
@@ -67,7 +69,7 @@ function pluginNames(registry: PluginRegistry): string[] {
 
 // Not the per-call path of any plugin: process.stdout/stderr are fine here (synchronous for pipes and
 // files on Linux, flushed before exit).
-function refuseUnknownName(name: string, registry: PluginRegistry, command: string): void {
+function refuseUnknownName(name: string, registry: PluginRegistry, command: string, commands: CommandRegistry | undefined): void {
   // A runtime that set CNI_COMMAND reads stdout for the error; a person in a shell only needs the usage.
   if (command !== "") {
     const error = new CniError(
@@ -77,5 +79,5 @@ function refuseUnknownName(name: string, registry: PluginRegistry, command: stri
     );
     process.stdout.write(formatError(error, CURRENT_VERSION));
   }
-  process.stderr.write(usage(name, registry));
+  process.stderr.write(usage(name, registry, commands));
 }

@@ -17,13 +17,16 @@ import {
   type Result,
 } from "@cni/skel";
 import {
+  COMMANDS,
   PLUGINS,
   baseName,
+  runMulticall,
   inProcessDelegate,
   invokedName,
   runInProcess,
   runningExecutableCheck,
   usage,
+  type CommandRegistry,
   type FileIdentityOf,
   type PluginRegistry,
 } from "../src/index";
@@ -75,6 +78,37 @@ describe("the invoked name", () => {
     expect(usage("nope", PLUGINS)).toContain(`the CNI plugins ${[...PLUGINS.keys()].sort().join(", ")} in one executable`);
     expect(PLUGINS.get("__proto__")).toBeUndefined();
     expect(PLUGINS.get("constructor")).toBeUndefined();
+  });
+});
+
+describe("commands beside the plugins (cnitool)", () => {
+  /** Run runMulticall with process.stdout captured. */
+  async function captured(argv0: string, args: string[], commands: CommandRegistry): Promise<string> {
+    let out = "";
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+      out += chunk.toString();
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await runMulticall(new Map(), { fileIdentity: () => undefined, argv0, args, commands });
+    } finally {
+      process.stdout.write = write;
+    }
+    return out;
+  }
+
+  it("the shipped commands hold cnitool; usage names them apart from the plugins", () => {
+    expect([...COMMANDS.keys()]).toEqual(["cnitool"]);
+    expect(usage("nope", PLUGINS, COMMANDS)).toContain(`the CNI plugins ${[...PLUGINS.keys()].sort().join(", ")} and the tool cnitool in one executable`);
+  });
+
+  it("a command runs by its invoked name; --list names the plugins, then the commands (build.sh links them all)", async () => {
+    const ran: string[] = [];
+    const commands: CommandRegistry = new Map([["tool-b", async () => void ran.push("b")], ["tool-a", async () => void ran.push("a")]]);
+    expect(await captured("/x/bin/tool-b", [], commands)).toBe("");
+    expect(ran).toEqual(["b"]);
+    expect(await captured("/x/bin/cni-plugins", ["--list"], commands)).toBe("tool-a\ntool-b\n");
   });
 });
 

@@ -1,0 +1,155 @@
+// Running one plugin as the spec says: found on CNI_PATH, config on stdin, CNI_* in the environment,
+// result or error JSON on stdout. With a timeout (the process is killed), a retry when the executable is
+// being written (ETXTBSY, as Go's invoke package does), and the plugin's stderr passed through.
+
+/** How one plugin is invoked. */
+export interface PluginInvocation {
+  readonly command: "ADD" | "DEL" | "CHECK" | "STATUS" | "GC" | "VERSION";
+  readonly containerId: string;
+  readonly netns: string;
+  readonly ifName: string;
+  /** CNI_ARGS as key/value pairs, joined "K=V;K=V" */
+  readonly args: ReadonlyArray<readonly [string, string]>;
+  readonly path: readonly string[];
+}
+
+/** What a plugin process gave back. */
+export interface PluginOutput {
+  readonly exitCode: number;
+  readonly stdout: string;
+}
+
+/** Options of plugin execution. */
+export interface ExecOptions {
+  /** kill the plugin after this many milliseconds (default 60 s; 0 = none) */
+  readonly timeoutMs?: number;
+  /** where the plugin's stderr goes: the caller's stderr (default) or a sink */
+  readonly stderr?: "inherit" | ((text: string) => void);
+  /** attempts when the executable is busy being written (ETXTBSY); default 5 */
+  readonly busyRetries?: number;
+  /** wait between those attempts; default 1000 ms (as Go's libcni) */
+  readonly busyRetryDelayMs?: number;
+  /** the environment the CNI_* variables are added to; default process.env */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Why running a plugin failed before it could answer (not found, timed out, killed, could not exec). */
+export class PluginExecError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "PluginExecError";
+  }
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** The executable for `type` on `path` (libcni's FindInPath): the first regular executable file of that name. */
+export function findInPath(type: string, path: readonly string[]): string {
+  if (type === "" || type.includes("/")) throw new PluginExecError(`invalid plugin name "${type}"`, "EINVAL");
+  if (path.length === 0) throw new PluginExecError(`no paths provided to find plugin "${type}" (CNI_PATH is empty)`, "ENOENT");
+  const fs = process.getBuiltinModule("node:fs");
+  for (const dir of path) {
+    const candidate = `${dir}/${type}`;
+    try {
+      if (fs.statSync(candidate).isFile()) {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return candidate;
+      }
+    } catch {
+      // not here
+    }
+  }
+  throw new PluginExecError(`failed to find plugin "${type}" in path [${path.join(" ")}]`, "ENOENT");
+}
+
+/** CNI_ARGS text from pairs. */
+export function cniArgsText(args: ReadonlyArray<readonly [string, string]>): string {
+  return args.map(([k, v]) => `${k}=${v}`).join(";");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Run the plugin `executable` once with `stdin`; resolves with its exit code and stdout. */
+export async function execPlugin(
+  executable: string,
+  invocation: PluginInvocation,
+  stdin: string,
+  options: ExecOptions = {},
+): Promise<PluginOutput> {
+  const env: Record<string, string> = {};
+  const base = options.baseEnv ?? process.env;
+  for (const key of Object.keys(base)) {
+    const value = base[key];
+    if (value !== undefined) env[key] = value;
+  }
+  env.CNI_COMMAND = invocation.command;
+  env.CNI_CONTAINERID = invocation.containerId;
+  env.CNI_NETNS = invocation.netns;
+  env.CNI_IFNAME = invocation.ifName;
+  env.CNI_ARGS = cniArgsText(invocation.args);
+  env.CNI_PATH = invocation.path.join(":");
+  const retries = options.busyRetries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await spawnOnce(executable, env, stdin, options);
+    } catch (thrown) {
+      if (thrown instanceof PluginExecError && thrown.code === "ETXTBSY" && attempt + 1 < retries) {
+        await sleep(options.busyRetryDelayMs ?? 1000);
+        continue;
+      }
+      throw thrown;
+    }
+  }
+}
+
+function spawnOnce(executable: string, env: Record<string, string>, stdin: string, options: ExecOptions): Promise<PluginOutput> {
+  const childProcess = process.getBuiltinModule("node:child_process");
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const sink = options.stderr ?? "inherit";
+  return new Promise<PluginOutput>((resolve, reject) => {
+    let child: import("node:child_process").ChildProcess;
+    try {
+      child = childProcess.spawn(executable, [], {
+        env,
+        stdio: ["pipe", "pipe", sink === "inherit" ? "inherit" : "pipe"],
+      });
+    } catch (thrown) {
+      // some failures of execve (ETXTBSY, EACCES) are thrown here rather than emitted
+      const error = thrown as NodeJS.ErrnoException;
+      reject(new PluginExecError(`cannot run ${executable}: ${error.message}`, error.code ?? "EIO"));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let timedOut = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs) : undefined;
+    child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
+    if (typeof sink === "function") child.stderr?.on("data", (chunk: Buffer) => sink(chunk.toString("utf8")));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (timer !== undefined) clearTimeout(timer);
+      reject(new PluginExecError(`cannot run ${executable}: ${error.message}`, error.code ?? "EIO"));
+    });
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (timedOut) {
+        reject(new PluginExecError(`${executable} did not finish within ${timeoutMs} ms and was killed`, "ETIMEDOUT"));
+        return;
+      }
+      if (code === null) {
+        reject(new PluginExecError(`${executable} was killed by ${signal ?? "a signal"}`, "EINTR"));
+        return;
+      }
+      resolve({ exitCode: code, stdout: Buffer.concat(chunks).toString("utf8") });
+    });
+    // a plugin that exits without reading stdin closes the pipe: that is not our error
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(stdin);
+  });
+}
