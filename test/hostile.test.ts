@@ -4,7 +4,7 @@
 // inside private mount namespaces (`unshare -m --propagation private`); the machine's own are untouched.
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findLeftovers, leftoverCount } from "./lib/leftovers";
 import { cleanupAll, createNetns, type TestNetns } from "./lib/netns";
@@ -101,10 +101,19 @@ function asNobody(cmd: string, args: string[]): void {
  * runs as root; with `hostNetns`, inside it.
  */
 function inMountNamespace(binary: string, setup: string[], pc: PluginCall): PluginOutput {
-  const target = pc.hostNetns ? ["ip", "netns", "exec", pc.hostNetns.name, binary] : [binary];
-  const script = ["set -e", ...setup, 'exec "$@"'].join("\n");
-  return runPlugin("unshare", { ...pc, hostNetns: undefined, argv: ["-m", "--propagation", "private", "sh", "-c", script, "sh", ...target] });
+  const exposed = `${PRIVATE_BIN}/${basename(binary)}`;
+  const target = pc.hostNetns ? ["ip", "netns", "exec", pc.hostNetns.name, exposed] : [exposed];
+  const script = ["set -e", ...EXPOSE_BIN, ...setup, 'exec "$@"'].join("\n");
+  return runPlugin("unshare", { ...pc, path: PRIVATE_BIN, hostNetns: undefined, argv: ["-m", "--propagation", "private", "sh", "-c", script, "sh", ...target] });
 }
+
+/**
+ * Where a private mount namespace runs bin/ from: a bind mount outside /tmp and /dev/shm, which the tests
+ * remount noexec or replace — the checkout itself may live under /tmp (CI clones anywhere). A bind mount
+ * keeps the mount flags it was made with, so remounting /tmp afterwards leaves it executable.
+ */
+const PRIVATE_BIN = "/mnt/cni-hostile-bin";
+const EXPOSE_BIN = ["mount -t tmpfs -o mode=0755 tmpfs /mnt", `mkdir ${PRIVATE_BIN}`, `mount --bind ${BIN_DIR} ${PRIVATE_BIN}`];
 
 describe("damaged lease store", () => {
   it("a network directory with mode 000: root still reads and writes it; existing leases intact", () => {
@@ -277,12 +286,14 @@ describe("an unprivileged user's plants", () => {
     chmodSync(victim, 0o644);
     const conf = JSON.stringify(bridgeConf());
     writeFileSync(join(work, "conf"), conf);
+    const exposed = `${PRIVATE_BIN}/${basename(binary)}`;
     const run = (file: string): string =>
-      `CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=${ctr.path} CNI_IFNAME=eth0 CNI_PATH=${BIN_DIR} ip netns exec ${host.name} ${binary} < ${work}/conf > ${work}/${file} || true`;
-    const del = `CNI_COMMAND=DEL CNI_CONTAINERID=c1 CNI_NETNS=${ctr.path} CNI_IFNAME=eth0 CNI_PATH=${BIN_DIR} ip netns exec ${host.name} ${binary} < ${work}/conf > /dev/null || true`;
+      `CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=${ctr.path} CNI_IFNAME=eth0 CNI_PATH=${PRIVATE_BIN} ip netns exec ${host.name} ${exposed} < ${work}/conf > ${work}/${file} || true`;
+    const del = `CNI_COMMAND=DEL CNI_CONTAINERID=c1 CNI_NETNS=${ctr.path} CNI_IFNAME=eth0 CNI_PATH=${PRIVATE_BIN} ip netns exec ${host.name} ${exposed} < ${work}/conf > /dev/null || true`;
     const nobody = `setpriv ${NOBODY.join(" ")}`;
     const script = [
       "set -e",
+      ...EXPOSE_BIN,
       // a fresh sticky /tmp of our own, as a node has after a reboot
       "mount -t tmpfs -o mode=1777 tmpfs /tmp",
       run("first"),
