@@ -49,6 +49,8 @@ pub mod sys;
 pub mod vlan;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod golden;
 
 // The N-API layer references symbols only a JS runtime provides, so it is left out of `cargo test`.

@@ -235,7 +235,8 @@ pub fn parse_error(msg: &Msg) -> ErrorMsg {
             }
         }
     }
-    ErrorMsg { errno: -code, ext_msg }
+    // i32::MIN has no negation (a corrupt reply, found by the fuzz test): report it as a protocol error.
+    ErrorMsg { errno: code.checked_neg().unwrap_or(crate::sys::EPROTO), ext_msg }
 }
 
 /// "aa:bb:cc:dd:ee:ff" from hardware-address bytes.
