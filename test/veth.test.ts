@@ -43,6 +43,7 @@ interface AddResult {
 interface CniErrorOutput {
   code: number;
   msg: string;
+  details?: string;
 }
 interface IpRoute {
   dst: string;
@@ -372,6 +373,7 @@ describe("veth failures leave nothing behind", () => {
   it("an mtu the kernel refuses: the lease is released", () => {
     const r = failed(runPlugin(VETH, call("ADD", config("1.1.0", "dual", { mtu: 1_000_000 }))));
     expect(r.msg).toMatch(/^failed to make veth pair: /);
+    expect(r.details).toContain('"mtu" 1000000');
     expectNothingLeft();
   });
 

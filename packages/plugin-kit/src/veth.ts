@@ -84,6 +84,11 @@ function addPairWithFreeHostName(container: Netlink, host: Netlink, options: Vet
       });
       return hostName;
     } catch (thrown) {
+      if (isNetlinkCode(thrown, "EINVAL") && options.mtu !== undefined) {
+        // the kernel's only word is "Invalid argument": say which argument it most likely refused
+        const error = netlinkToCniError(thrown, "failed to make veth pair");
+        throw new CniError(error.code, error.message, `"mtu" ${options.mtu} may be outside what the kernel accepts for a veth`);
+      }
       if (!isNetlinkCode(thrown, "EEXIST")) throw netlinkToCniError(thrown, "failed to make veth pair");
       // The kernel says EEXIST for either name: only a taken host-end name is worth another try.
       if (findLink(container, options.ifName) !== undefined) {

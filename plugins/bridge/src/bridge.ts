@@ -102,9 +102,10 @@ export const plugin = definePlugin({
 
   async check(args: CmdArgs): Promise<void> {
     const conf = readBridgeConfig(args);
+    // before IPAM's CHECK (the reference's order): without prevResult there is nothing to check against
+    const prevResult = requirePrevResult(args);
     await withContainerNetns(args.netns, async (container) => {
       if (conf.ipamType !== "") await ipamCheck(args);
-      const prevResult = requirePrevResult(args);
       const bridgeEntry = findBridgeInterface(prevResult, conf);
       const { iface } = findContainerInterface(prevResult, args.ifName, args.netns);
       await withHostNetns((host) => {
