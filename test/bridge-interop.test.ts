@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addrs, cleanupAll, createNetns, inNetns, ipJson, links, type TestNetns } from "./lib/netns";
+import { addrs, cleanupAll, createNetns, inNetns, ipJson, links, sysctl, type TestNetns } from "./lib/netns";
 import { BIN_DIR, GO_BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
 const OURS = ourPlugin("bridge");
@@ -72,10 +72,6 @@ function normalised(result: Record<string, unknown>, s: Side): unknown {
       .replace(/veth[0-9a-f]{8}/g, "<veth>")
       .replaceAll(s.container.path, "<netns>"),
   );
-}
-
-function sysctl(ns: TestNetns, key: string): string {
-  return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
 }
 
 /** What the host and container look like, with random names and MACs left out. */

@@ -1,10 +1,12 @@
 // Black-box tests of bin/bridge (IPAM: bin/host-local, in-process), run as a runtime runs it, with its
 // "host" side inside a throwaway namespace. Side-by-side and concurrency tests: bridge-interop.test.ts.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, links, type TestNetns } from "./lib/netns";
+import { leaseNames } from "./host-local-helpers";
+import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, sysctl, type TestNetns } from "./lib/netns";
+import { failed, succeeded } from "./lib/outcome";
 import { BIN_DIR, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
 const BRIDGE = ourPlugin("bridge");
@@ -30,11 +32,6 @@ interface AddResult {
   ips?: { version?: string; interface?: number; address: string; gateway?: string }[];
   routes?: { dst: string; gw?: string }[];
   dns?: unknown;
-}
-interface CniErrorOutput {
-  code: number;
-  msg: string;
-  details?: string;
 }
 interface IpLinkDetail {
   ifname: string;
@@ -70,29 +67,11 @@ function call(command: string, stdin: unknown, extra: Partial<PluginCall> = {}):
   return { command, containerId: "ctr-1", netns: container.path, ifName: "eth0", path: BIN_DIR, stdin, hostNetns: host, ...extra };
 }
 
-function added(r: PluginOutput): AddResult {
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  return r.json as AddResult;
-}
+const added: (r: PluginOutput) => AddResult = succeeded;
 
-function failed(r: PluginOutput): CniErrorOutput {
-  expect(r.code).toBe(1);
-  expect(r.stderr).toBe("");
-  return r.json as CniErrorOutput;
-}
-
+/** host-local's leases of the network (files named by address). */
 function leases(): string[] {
-  const dir = join(work, "ipam", NETWORK);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => /^[0-9a-f]+[.:]/.test(f)).sort();
-}
-
-function linkNames(ns: TestNetns): string[] {
-  return links(ns)
-    .filter((l) => l.ifname !== "lo")
-    .map((l) => l.ifname)
-    .sort();
+  return leaseNames(join(work, "ipam"), NETWORK);
 }
 
 function detail(ns: TestNetns, dev: string): IpLinkDetail {
@@ -105,10 +84,6 @@ function globalAddresses(ns: TestNetns, dev: string): string[] {
   const out: string[] = [];
   for (const link of addrs(ns, dev)) for (const a of link.addr_info) if (a.scope === "global") out.push(`${a.local}/${a.prefixlen}`);
   return out.sort();
-}
-
-function sysctl(ns: TestNetns, key: string): string {
-  return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
 }
 
 function ping(from: TestNetns, to: string): boolean {
@@ -130,8 +105,8 @@ function iptablesNat(ns: TestNetns, binary = "iptables"): string {
 
 /** Nothing of an attachment left: no links besides those given, no lease. */
 function expectNothingLeft(hostLinks: string[] = []): void {
-  expect(linkNames(container)).toEqual([]);
-  expect(linkNames(host)).toEqual(hostLinks);
+  expect(linkNamesButLo(container)).toEqual([]);
+  expect(linkNamesButLo(host)).toEqual(hostLinks);
   expect(leases()).toEqual([]);
 }
 
@@ -165,7 +140,7 @@ describe.each(VERSIONS)("bridge at cniVersion %s, %s", (version, stack) => {
     expect(result.routes).toEqual(routes);
 
     // host: the bridge holds the gateways, pinned MAC as reported, forwarding on, the veth is its port
-    expect(linkNames(host)).toEqual([BR, hostVeth?.name].sort());
+    expect(linkNamesButLo(host)).toEqual([BR, hostVeth?.name].sort());
     expect(globalAddresses(host, BR)).toEqual([...(v4 ? ["10.97.0.1/24"] : []), ...(v6 ? ["fd97::1/64"] : [])]);
     expect(detail(host, BR).address).toBe(bridge?.mac);
     expect(detail(host, hostVeth?.name ?? "")).toMatchObject({ master: BR, linkinfo: { info_slave_data: { hairpin: false, isolated: false } } });

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BIN_DIR, GO_BIN_DIR, REPO_ROOT } from "./lib/plugin";
+import { runIsolated, type IsolatedRun } from "./lib/isolated";
+import { BIN_DIR, GO_BIN_DIR } from "./lib/plugin";
 
 let work: string;
 let netd: string;
@@ -18,22 +19,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function isolated(script: string, env: Record<string, string> = {}): Run {
-  const setup = "set -u; for d in /var/lib/cni /var/run/netns; do mkdir -p $d; mount -t tmpfs tmpfs $d; done; ip link set lo up;";
-  const r = spawnSync("unshare", ["--mount", "--net", "--propagation", "private", "bash", "--norc", "--noprofile", "-c", `${setup}\n${script}`], {
-    encoding: "utf8",
-    cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: `${BIN_DIR}:${process.env.PATH ?? ""}`, NETCONFPATH: netd, CNI_PATH: BIN_DIR, WORK: work, ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Run a bash script on a throwaway machine, bin/ first on PATH and CNI_PATH, NETCONFPATH the test's net.d. */
+function isolated(script: string, env: Record<string, string> = {}): IsolatedRun {
+  return runIsolated(script, ["/var/lib/cni", "/var/run/netns"], { PATH: `${BIN_DIR}:${process.env.PATH ?? ""}`, NETCONFPATH: netd, CNI_PATH: BIN_DIR, WORK: work, ...env });
 }
 
 function bridgeNetwork(name: string, bridge: string, subnet: string, version = "1.1.0"): void {

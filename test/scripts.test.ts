@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runIsolated, type IsolatedRun } from "./lib/isolated";
 import { REPO_ROOT } from "./lib/plugin";
 
 const PRIV_NET_RUN = resolve(REPO_ROOT, "scripts/priv-net-run.sh");
@@ -19,23 +20,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a bash script on a throwaway "machine" (own net + mount namespaces, empty CNI state dirs). */
-function isolated(script: string, env: Record<string, string> = {}): Run {
-  const setup = "set -u; for d in /var/lib/cni /etc/cni/net.d /var/run/netns; do mkdir -p $d; mount -t tmpfs tmpfs $d; done; ip link set lo up;";
-  const r = spawnSync("unshare", ["--mount", "--net", "--propagation", "private", "bash", "--norc", "--noprofile", "-c", `${setup}\n${script}`], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, WORK: work, PRIV: PRIV_NET_RUN, EXEC: EXEC_PLUGINS, ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Run a bash script on a throwaway machine (empty CNI state dirs, the default net.d included). */
+function isolated(script: string, env: Record<string, string> = {}): IsolatedRun {
+  return runIsolated(script, ["/var/lib/cni", "/etc/cni/net.d", "/var/run/netns"], { PATH: process.env.PATH, WORK: work, PRIV: PRIV_NET_RUN, EXEC: EXEC_PLUGINS, ...env });
 }
 
 /** Prints what is left on the isolated machine after the scripts ran, one "key: value" a line. */

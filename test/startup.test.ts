@@ -3,13 +3,13 @@
 // (node:fs alone is about 3 ms), so no bundle may load one at module top level: only lazily, inside the
 // function that needs it. And the process I/O that replaces node:fs must behave as before: VERSION never
 // touches stdin, a non-blocking stdin is waited for, the answer is complete on stdout.
-import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { isBuiltin } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { bundleWithRecorder, type RecordedCall, type RecordingBundle } from "./lib/builtins.js";
 import { cleanupAll, createNetns, inNetns } from "./lib/netns.js";
 import { REPO_ROOT, ourPlugin, runPlugin } from "./lib/plugin.js";
 
@@ -161,68 +161,20 @@ describe("loopback ADD through a non-blocking stdin", () => {
   });
 });
 
-/**
- * Records every builtin the code after it loads, through require or process.getBuiltinModule, and prints
- * the list on stderr at exit. It stands in for Bun.write (the writer skel uses under Bun) with node:fs,
- * loaded here before recording starts, so the bundle takes the same path it takes in a compiled plugin.
- */
-const RECORDER = `
-const fs = require("node:fs");
-const Module = require("node:module");
-const loaded = [];
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (Module.isBuiltin(request)) loaded.push(request);
-  return load.call(this, request, ...rest);
-};
-const getBuiltinModule = process.getBuiltinModule;
-process.getBuiltinModule = (id) => (loaded.push(id), getBuiltinModule(id));
-globalThis.Bun = {
-  stdout: { fd: 1 },
-  stderr: { fd: 2 },
-  write: (destination, text) => Promise.resolve(fs.writeSync(destination.fd, text)),
-};
-process.on("exit", () => fs.writeSync(2, "\\nBUILTINS " + JSON.stringify(loaded) + "\\n"));
-`;
-
 describe("a loopback call loads no node:* builtin (its bundle run under Node with loads recorded)", () => {
-  let workDir = "";
-  let bundle = "";
-  let recorder = "";
+  let recording: RecordingBundle | undefined;
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), "cni-startup-"));
-    const addon = join(REPO_ROOT, "build", "rtnetlink.node");
-    if (!existsSync(addon)) throw new Error(`${addon} missing: run ./build.sh first`);
-    // as build.sh lays it out: the bundle keeps require("../rtnetlink.node")
-    mkdirSync(join(workDir, "loopback"));
-    copyFileSync(addon, join(workDir, "rtnetlink.node"));
-    bundle = join(workDir, "loopback", "main.cjs");
-    await build({
-      entryPoints: [join(REPO_ROOT, "plugins", "loopback", "src", "main.ts")],
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      external: ["*.node"],
-      outfile: bundle,
-      logLevel: "silent",
-    });
-    recorder = join(workDir, "recorder.cjs");
-    writeFileSync(recorder, RECORDER);
+    recording = await bundleWithRecorder(join(REPO_ROOT, "plugins", "loopback", "src", "main.ts"), "loopback", join(REPO_ROOT, "build", "rtnetlink.node"));
   });
   afterAll(() => {
     cleanupAll();
-    if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
+    recording?.remove();
   });
 
-  /** Run the bundle (or `script`) with the recorder; the builtins it loaded, and its output without the record. */
-  function runRecorded(env: Record<string, string>, stdin: string, script?: string): { code: number | null; stdout: string; builtins: string[]; stderr: string } {
-    const target = script === undefined ? [bundle] : ["-e", script];
-    const r = spawnSync(process.execPath, ["--require", recorder, ...target], { env: { ...PATH_ONLY, ...env }, input: stdin, encoding: "utf8", timeout: HANG_GUARD_MS });
-    const marker = r.stderr.lastIndexOf("\nBUILTINS ");
-    expect(marker, `no record; stderr: ${r.stderr}`).toBeGreaterThanOrEqual(0);
-    const builtins = JSON.parse(r.stderr.slice(marker + "\nBUILTINS ".length)) as string[];
-    return { code: r.status, stdout: r.stdout, builtins, stderr: r.stderr.slice(0, marker) };
+  /** Run the bundle (or `script`) with the recorder, PATH and `env` only. */
+  function runRecorded(env: Record<string, string>, stdin: string, script?: string): RecordedCall {
+    if (recording === undefined) throw new Error("no bundle: beforeAll failed");
+    return recording.run({ ...PATH_ONLY, ...env }, stdin, script);
   }
 
   test("the recorder sees a lazy require and process.getBuiltinModule", () => {

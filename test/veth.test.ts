@@ -1,10 +1,12 @@
 // Black-box tests of bin/veth, run as a runtime runs it, with its "host" side inside a throwaway namespace
 // and IPAM delegated to host-local on CNI_PATH. The same configs go to the Go `ptp` for comparison.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, links, type TestNetns } from "./lib/netns";
+import { leaseNames } from "./host-local-helpers";
+import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, links, sysctl, type TestNetns } from "./lib/netns";
+import { failed, succeeded } from "./lib/outcome";
 import { BIN_DIR, GO_BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
 const VETH = ourPlugin("veth");
@@ -39,11 +41,6 @@ interface AddResult {
   ips: ResultIP[];
   routes?: { dst: string; gw?: string }[];
   dns?: unknown;
-}
-interface CniErrorOutput {
-  code: number;
-  msg: string;
-  details?: string;
 }
 interface IpRoute {
   dst: string;
@@ -83,29 +80,11 @@ function call(command: string, stdin: unknown, extra: Partial<PluginCall> = {}):
   return { command, containerId: "ctr-1", netns: container.path, ifName: "eth0", path: BIN_DIR, stdin, hostNetns: host, ...extra };
 }
 
-function added(r: PluginOutput): AddResult {
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  return r.json as AddResult;
-}
-
-function failed(r: PluginOutput): CniErrorOutput {
-  expect(r.code).toBe(1);
-  return r.json as CniErrorOutput;
-}
+const added: (r: PluginOutput) => AddResult = succeeded;
 
 /** host-local's leases of the network (files named by address). */
 function leases(dataDir = join(work, "ipam")): string[] {
-  const dir = join(dataDir, NETWORK);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => /^[0-9a-f]+[.:]/.test(f)).sort();
-}
-
-function vethNames(ns: TestNetns): string[] {
-  return links(ns)
-    .filter((l) => l.ifname !== "lo")
-    .map((l) => l.ifname)
-    .sort();
+  return leaseNames(dataDir, NETWORK);
 }
 
 function routes(ns: TestNetns, family: "-4" | "-6"): IpRoute[] {
@@ -123,10 +102,6 @@ function globalAddresses(ns: TestNetns, dev: string, showTentative = true): stri
     }
   }
   return out.sort();
-}
-
-function sysctl(ns: TestNetns, key: string): string {
-  return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
 }
 
 const STATES: [string, Stack][] = [
@@ -182,7 +157,7 @@ describe.each(STATES)("veth at cniVersion %s, %s", (version, stack) => {
       expect(sysctl(host, "net/ipv6/conf/all/forwarding")).toBe("1");
     }
     // host: the gateway as /32 (/128) on the host end, a host route to the container address
-    expect(vethNames(host)).toEqual([hostVeth]);
+    expect(linkNamesButLo(host)).toEqual([hostVeth]);
     expect(globalAddresses(host, hostVeth)).toEqual([...(v4 ? ["10.96.0.1/32"] : []), ...(v6 ? ["fd96::1/128"] : [])]);
     if (v4) expect(routes(host, "-4")).toEqual([expect.objectContaining({ dst: "10.96.0.2", dev: hostVeth, scope: "host" })]);
     if (v6) expect(routes(host, "-6")).toContainEqual(expect.objectContaining({ dst: "fd96::2", dev: hostVeth }));
@@ -194,8 +169,8 @@ describe.each(STATES)("veth at cniVersion %s, %s", (version, stack) => {
     }
 
     expect(runPlugin(VETH, call("DEL", conf))).toMatchObject({ code: 0, stdout: "" });
-    expect(vethNames(container)).toEqual([]);
-    expect(vethNames(host)).toEqual([]);
+    expect(linkNamesButLo(container)).toEqual([]);
+    expect(linkNamesButLo(host)).toEqual([]);
     expect(leases()).toEqual([]);
     expect(runPlugin(VETH, call("DEL", conf))).toMatchObject({ code: 0, stdout: "" });
   });
@@ -277,7 +252,7 @@ describe("veth", () => {
     const conf = config("1.0.0", "dual");
     added(runPlugin(VETH, call("ADD", conf)));
     deleteNetns(container);
-    expect(vethNames(host)).toEqual([]); // the pair went with the namespace
+    expect(linkNamesButLo(host)).toEqual([]); // the pair went with the namespace
     expect(leases()).toEqual(["10.96.0.2", "fd96::2"]);
     expect(runPlugin(VETH, call("DEL", conf))).toMatchObject({ code: 0, stdout: "" });
     expect(leases()).toEqual([]);
@@ -330,7 +305,7 @@ describe("veth", () => {
 
 describe("veth failures leave nothing behind", () => {
   function expectNothingLeft(): void {
-    expect(vethNames(host)).toEqual([]);
+    expect(linkNamesButLo(host)).toEqual([]);
     expect(leases()).toEqual([]);
   }
 
@@ -351,7 +326,7 @@ describe("veth failures leave nothing behind", () => {
     const second = createNetns("veth-ctr2");
     const r = failed(runPlugin(VETH, call("ADD", full, { containerId: "ctr-2", netns: second.path })));
     expect(r.code).toBe(100);
-    expect(vethNames(second)).toEqual([]);
+    expect(linkNamesButLo(second)).toEqual([]);
     expect(leases()).toEqual(["10.96.0.2"]);
   });
 
@@ -367,7 +342,7 @@ describe("veth failures leave nothing behind", () => {
     const r = failed(runPlugin(VETH, call("ADD", conf, { path: `${BIN_DIR}:${GO_BIN_DIR}` })));
     expect(r.msg).toBe("IPAM returned 10.96.0.5/24 without a gateway of its family: veth routes every address through one");
     expectNothingLeft();
-    expect(vethNames(container)).toEqual([]);
+    expect(linkNamesButLo(container)).toEqual([]);
   });
 
   it("an mtu the kernel refuses: the lease is released", () => {
@@ -382,7 +357,7 @@ describe("veth failures leave nothing behind", () => {
     const r = failed(runPlugin(VETH, call("ADD", config("1.1.0", "dual"))));
     expect(r.msg).toMatch(/^container veth name \("eth0"\) peer provided \("veth[0-9a-f]{8}"\) already exists$/);
     expectNothingLeft();
-    expect(vethNames(container)).toEqual(["eth0", "taken0"]);
+    expect(linkNamesButLo(container)).toEqual(["eth0", "taken0"]);
   });
 
   it("an IPAM route that cannot be added in the container: the pair and the lease are removed", () => {
@@ -391,7 +366,7 @@ describe("veth failures leave nothing behind", () => {
     const r = failed(runPlugin(VETH, call("ADD", conf)));
     expect(r.msg).toMatch(/^failed to add route '10.200.0.0\/16 via 10.99.0.1 dev eth0/);
     expectNothingLeft();
-    expect(vethNames(container)).toEqual([]);
+    expect(linkNamesButLo(container)).toEqual([]);
   });
 
   it("the gateway address refused on the host end: the pair and the lease are removed", () => {
@@ -399,7 +374,7 @@ describe("veth failures leave nothing behind", () => {
     const r = failed(runPlugin(VETH, call("ADD", config("1.1.0", "dual"))));
     expect(r.msg).toMatch(/^failed to add IP addr fd96::1\/128 to "veth[0-9a-f]{8}": /);
     expectNothingLeft();
-    expect(vethNames(container)).toEqual([]);
+    expect(linkNamesButLo(container)).toEqual([]);
   });
 
   it("masquerade that cannot be set up (iptables missing): rules, pair and lease are removed", () => {
@@ -408,7 +383,7 @@ describe("veth failures leave nothing behind", () => {
     );
     expect(r.msg).toContain("iptables");
     expectNothingLeft();
-    expect(vethNames(container)).toEqual([]);
+    expect(linkNamesButLo(container)).toEqual([]);
     expect(inNetns(host, "nft", ["list", "ruleset"])).not.toContain("saddr");
   });
 });

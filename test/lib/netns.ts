@@ -74,3 +74,15 @@ export function isUp(ns: TestNetns, dev: string): boolean {
   const link = links(ns).find((l) => l.ifname === dev);
   return link !== undefined && link.flags.includes("UP");
 }
+
+/** Names of the namespace's links other than lo, sorted. */
+export function linkNamesButLo(ns: TestNetns): string[] {
+  const names: string[] = [];
+  for (const link of links(ns)) if (link.ifname !== "lo") names.push(link.ifname);
+  return names.sort();
+}
+
+/** A sysctl of the namespace, read from /proc/sys inside it. */
+export function sysctl(ns: TestNetns, key: string): string {
+  return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
+}

@@ -1,5 +1,5 @@
 // A handle on one network namespace's rtnetlink socket: one method per kernel request, all synchronous.
-import { native, type NativeAddon } from "./addon";
+import { native, NetlinkProtocol, type NativeAddon } from "./addon";
 import { call, Errno, NetlinkError } from "./errors";
 import type {
   Address,
@@ -37,34 +37,21 @@ function routeSpec(spec: RouteSpec): Record<string, unknown> {
   return out;
 }
 
-export class Netlink {
+/**
+ * A netlink socket opened (once) inside one network namespace, or the caller's own: what Netlink
+ * (rtnetlink) and Nftables (nfnetlink) share. Requests on a closed handle throw EBADF.
+ */
+export abstract class NetlinkSocketHandle {
   /** The namespace path this handle was opened in; null for the caller's own namespace. */
   readonly nsPath: string | null;
   #fd: number | undefined;
+  /** Names the handle in the closed-handle error ("netlink", "nftables"). */
+  readonly #kind: string;
 
-  private constructor(fd: number, nsPath: string | null) {
-    this.#fd = fd;
+  protected constructor(nsPath: string | null, protocol: NetlinkProtocol, kind: string) {
+    this.#fd = call(() => native().open(nsPath, protocol));
     this.nsPath = nsPath;
-  }
-
-  /**
-   * A handle inside the namespace at `nsPath` (/var/run/netns/x, /proc/<pid>/ns/net). Its socket is
-   * opened once, inside that namespace, and reused. A missing path throws code 'ENOENT'; a path that is
-   * not a network namespace throws code 'ENOTNS' (errno EINVAL).
-   */
-  static at(nsPath: string): Netlink {
-    return new Netlink(
-      call(() => native().open(nsPath)),
-      nsPath,
-    );
-  }
-
-  /** A handle on the calling process's own network namespace. */
-  static current(): Netlink {
-    return new Netlink(
-      call(() => native().open(null)),
-      null,
-    );
+    this.#kind = kind;
   }
 
   /** Close the socket; further calls throw EBADF. */
@@ -75,18 +62,38 @@ export class Netlink {
     call(() => native().close(fd));
   }
 
+  protected run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
+    const fd = this.#fd;
+    if (fd === undefined) {
+      throw new NetlinkError(`${request}: ${this.#kind} handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
+    }
+    return call(() => op(native(), fd));
+  }
+}
+
+export class Netlink extends NetlinkSocketHandle {
+  private constructor(nsPath: string | null) {
+    super(nsPath, NetlinkProtocol.route, "netlink");
+  }
+
+  /**
+   * A handle inside the namespace at `nsPath` (/var/run/netns/x, /proc/<pid>/ns/net). Its socket is
+   * opened once, inside that namespace, and reused. A missing path throws code 'ENOENT'; a path that is
+   * not a network namespace throws code 'ENOTNS' (errno EINVAL).
+   */
+  static at(nsPath: string): Netlink {
+    return new Netlink(nsPath);
+  }
+
+  /** A handle on the calling process's own network namespace. */
+  static current(): Netlink {
+    return new Netlink(null);
+  }
+
   /** A path naming this handle's namespace (for moving links here, comparing, ...). */
   get path(): string {
     // Opened by the calling thread, which is the thread current() ran on: JS is single-threaded here.
     return this.nsPath ?? "/proc/thread-self/ns/net";
-  }
-
-  private run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
-    const fd = this.#fd;
-    if (fd === undefined) {
-      throw new NetlinkError(`${request}: netlink handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
-    }
-    return call(() => op(native(), fd));
   }
 
   // ---- links ----

@@ -1,19 +1,14 @@
 // A handle on one network namespace's nftables (a NETLINK_NETFILTER socket): transactions of table, chain
 // and rule changes, and listings with handles and comments. Encoding and decoding happen in the Rust addon
-// (native/src/nft); this file only checks the handle is open and turns the addon's byte buffers into
-// Uint8Arrays.
-import { native, NetlinkProtocol, type NativeAddon } from "./addon";
-import { call, Errno, NetlinkError } from "./errors";
+// (native/src/nft); this file turns the addon's byte buffers into Uint8Arrays. Opening, closing and the
+// closed-handle check are the socket handle's it shares with Netlink (netlink.ts).
+import { NetlinkProtocol } from "./addon";
+import { NetlinkSocketHandle } from "./netlink";
 import type { NftChain, NftExpr, NftFamily, NftOp, NftRule, NftTable } from "./nftables-types";
 
-export class Nftables {
-  /** The namespace path this handle was opened in; null for the caller's own namespace. */
-  readonly nsPath: string | null;
-  #fd: number | undefined;
-
-  private constructor(fd: number, nsPath: string | null) {
-    this.#fd = fd;
-    this.nsPath = nsPath;
+export class Nftables extends NetlinkSocketHandle {
+  private constructor(nsPath: string | null) {
+    super(nsPath, NetlinkProtocol.netfilter, "nftables");
   }
 
   /**
@@ -21,34 +16,12 @@ export class Nftables {
    * there once. A missing path throws code 'ENOENT', a file that is not a network namespace 'ENOTNS'.
    */
   static at(nsPath: string): Nftables {
-    return new Nftables(
-      call(() => native().open(nsPath, NetlinkProtocol.netfilter)),
-      nsPath,
-    );
+    return new Nftables(nsPath);
   }
 
   /** A handle on the calling process's own network namespace. */
   static current(): Nftables {
-    return new Nftables(
-      call(() => native().open(null, NetlinkProtocol.netfilter)),
-      null,
-    );
-  }
-
-  /** Close the socket; further calls throw EBADF. */
-  close(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    call(() => native().close(fd));
-  }
-
-  private run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
-    const fd = this.#fd;
-    if (fd === undefined) {
-      throw new NetlinkError(`${request}: nftables handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
-    }
-    return call(() => op(native(), fd));
+    return new Nftables(null);
   }
 
   /** The tables of one family, or of all. */

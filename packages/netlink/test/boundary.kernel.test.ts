@@ -19,6 +19,7 @@ import {
   ROUTE_FIELDS,
   VLAN_FIELDS,
 } from "../src/types";
+import { kernelHasVlanFiltering } from "./kernel-namespaces";
 
 type Fields = Readonly<Record<string, FieldDescription>>;
 
@@ -42,20 +43,7 @@ const handles: Netlink[] = [];
 let main: Netlink;
 let peerSide: Netlink;
 
-/** Whether this kernel has bridge VLAN filtering (asked of iproute2 in a throwaway namespace). */
-function kernelHasVlanFiltering(): boolean {
-  const name = `nlb-probe-${randomBytes(3).toString("hex")}`;
-  execFileSync("ip", ["netns", "add", name]);
-  try {
-    execFileSync("ip", ["netns", "exec", name, "ip", "link", "add", "br0", "type", "bridge", "vlan_filtering", "1"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    execFileSync("ip", ["netns", "del", name]);
-  }
-}
-const vlanFiltering = kernelHasVlanFiltering();
+const vlanFiltering = kernelHasVlanFiltering("nlb");
 
 beforeAll(() => {
   const tag = randomBytes(3).toString("hex");

@@ -1,7 +1,6 @@
 // @cni/netlink against the real kernel, inside namespaces these tests create (prefix nlt-) and always delete.
 // Results are cross-checked with iproute2 (`ip -j ... `) where that is the independent witness.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -17,38 +16,22 @@ import {
   tryFlock,
 } from "../src/index";
 import type { Address, Link } from "../src/index";
+import { kernelHasVlanFiltering, TestNamespaces } from "./kernel-namespaces";
 
 // ---- namespace bookkeeping: every namespace made here is removed, also when a test fails ----
 
-const created = new Set<string>();
-const handles: Netlink[] = [];
+const namespaces = new TestNamespaces("nlt", (path) => Netlink.at(path));
 
 function newNamespace(): { name: string; path: string; nl: Netlink } {
-  const name = `nlt-${randomBytes(4).toString("hex")}`;
-  const path = netns.create(name);
-  created.add(name);
-  const nl = Netlink.at(path);
-  handles.push(nl);
-  return { name, path, nl };
+  const { name, path, handle } = namespaces.create();
+  return { name, path, nl: handle };
 }
 
 function removeAll(): void {
-  for (const handle of handles.splice(0)) handle.close();
-  for (const name of [...created]) {
-    try {
-      netns.delete(name);
-    } catch {
-      execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
-    }
-    created.delete(name);
-  }
+  namespaces.removeAll();
 }
 
-afterAll(() => {
-  removeAll();
-  const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-  expect(left).not.toMatch(/^nlt-/m);
-});
+afterAll(() => namespaces.removeAllAndCheckNoneLeft());
 
 function ipIn(ns: string, args: string[]): string {
   return execFileSync("ip", ["netns", "exec", ns, "ip", ...args], { encoding: "utf8" });
@@ -89,18 +72,7 @@ const ipv6Settled = (nl: Netlink, link: string): Promise<Address[]> =>
   pollUntil(() => nl.addrList({ link, family: 6 }), (listed) => listed.every((a) => !a.tentative || a.dadFailed), `${link} IPv6 DAD`);
 
 /** Whether this kernel has bridge VLAN filtering, asked of iproute2 in a throwaway namespace. */
-const kernelHasVlanFiltering = ((): boolean => {
-  const name = `nlt-probe-${randomBytes(4).toString("hex")}`;
-  execFileSync("ip", ["netns", "add", name]);
-  try {
-    execFileSync("ip", ["netns", "exec", name, "ip", "link", "add", "br0", "type", "bridge", "vlan_filtering", "1"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    execFileSync("ip", ["netns", "del", name]);
-  }
-})();
+const vlanFiltering = kernelHasVlanFiltering("nlt");
 
 // ---- namespaces ----
 
@@ -116,7 +88,7 @@ describe("namespaces", () => {
     expect(ipJson<{ ifname: string }[]>(a.name, ["link", "show"]).map((l) => l.ifname)).toEqual(["lo"]);
     a.nl.close();
     netns.delete(a.name);
-    created.delete(a.name);
+    namespaces.forget(a.name);
     expect(netns.isNetns(a.path)).toBe(false);
     expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toContain(a.name);
   });
@@ -315,13 +287,13 @@ describe("links", () => {
     expect(thrown(() => ns.nl.linkSetNetns("v1", "/etc/hostname")).code).toBe("ENOTNS");
   });
 
-  test.runIf(kernelHasVlanFiltering)("bridge with VLAN filtering", () => {
+  test.runIf(vlanFiltering)("bridge with VLAN filtering", () => {
     ns.nl.linkAddBridge({ name: "br0", vlanFiltering: true });
     expect(ns.nl.linkGet("br0").vlanFiltering).toBe(true);
     expect(ipIn(ns.name, ["-d", "link", "show", "br0"])).toContain("vlan_filtering 1");
   });
 
-  test.skipIf(kernelHasVlanFiltering)("without kernel VLAN filtering, VLAN requests are EOPNOTSUPP", () => {
+  test.skipIf(vlanFiltering)("without kernel VLAN filtering, VLAN requests are EOPNOTSUPP", () => {
     expect(thrown(() => ns.nl.linkAddBridge({ name: "br0", vlanFiltering: true })).code).toBe("EOPNOTSUPP");
     ns.nl.linkAddBridge({ name: "br0" });
     ns.nl.linkAddVeth({ name: "v0", peerName: "v1" });
@@ -332,7 +304,7 @@ describe("links", () => {
   });
 
   // CONFIG_BRIDGE_VLAN_FILTERING is off in some kernels (this machine's included): then only the error path runs.
-  test.runIf(kernelHasVlanFiltering)("bridge VLANs: add/list/del with pvid and untagged", () => {
+  test.runIf(vlanFiltering)("bridge VLANs: add/list/del with pvid and untagged", () => {
     ns.nl.linkAddBridge({ name: "br0", vlanFiltering: true });
     ns.nl.linkAddVeth({ name: "v0", peerName: "v1" });
     ns.nl.linkSetMaster("v0", "br0");

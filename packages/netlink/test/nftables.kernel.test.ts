@@ -3,42 +3,21 @@
 // ruleset`, `nft -j list ruleset`) exactly as the same layout loaded by `nft -f` into a second namespace.
 // nft is only ever run inside those namespaces.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { Errno, NetlinkError, Nftables, netns, type NftExpr, type NftOp } from "../src/index";
+import { Errno, NetlinkError, Nftables, type NftExpr, type NftOp } from "../src/index";
+import { TestNamespaces } from "./kernel-namespaces";
 
 // ---- namespace bookkeeping: every namespace made here is removed, also when a test fails ----
 
-const created = new Set<string>();
-const handles: Nftables[] = [];
+const namespaces = new TestNamespaces("nft", (path) => Nftables.at(path));
 
 function newNamespace(): { name: string; path: string; nft: Nftables } {
-  const name = `nft-${randomBytes(4).toString("hex")}`;
-  const path = netns.create(name);
-  created.add(name);
-  const nft = Nftables.at(path);
-  handles.push(nft);
-  return { name, path, nft };
+  const { name, path, handle } = namespaces.create();
+  return { name, path, nft: handle };
 }
 
-function removeAll(): void {
-  for (const handle of handles.splice(0)) handle.close();
-  for (const name of [...created]) {
-    try {
-      netns.delete(name);
-    } catch {
-      execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
-    }
-    created.delete(name);
-  }
-}
-
-afterEach(removeAll);
-afterAll(() => {
-  removeAll();
-  const left = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
-  expect(left).not.toMatch(/^nft-/m);
-});
+afterEach(() => namespaces.removeAll());
+afterAll(() => namespaces.removeAllAndCheckNoneLeft());
 
 /** Run nft inside a namespace (never in the machine's own). */
 function nftIn(ns: string, args: string[], input?: string): string {

@@ -1,12 +1,11 @@
 // The kit against the real kernel, in namespaces made here (prefix pkt-) and always deleted: one plays the
 // host, one the container. iproute2 (`ip -j`, `sysctl`) is the independent witness of what ended up where.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CniError, setInProcessDelegate, type CmdArgs, type Result } from "@cni/skel";
-import { Netlink, netns } from "@cni/netlink";
+import { Netlink } from "@cni/netlink";
 import {
   applyDnsOverride,
   checkContainerVeth,
@@ -33,6 +32,7 @@ import {
   withHostNetns,
   withUndo,
 } from "../src/index";
+import { TestNamespaces } from "../../netlink/test/kernel-namespaces";
 import { cniErrorOf, cniRejection } from "./expect-error";
 
 interface TestNamespace {
@@ -41,31 +41,18 @@ interface TestNamespace {
   nl: Netlink;
 }
 
-const created: TestNamespace[] = [];
+const namespaces = new TestNamespaces("pkt", (path) => Netlink.at(path));
 
 function newNamespace(): TestNamespace {
-  const name = `pkt-${randomBytes(4).toString("hex")}`;
-  const path = netns.create(name);
-  const ns = { name, path, nl: Netlink.at(path) };
-  created.push(ns);
-  return ns;
+  const { name, path, handle } = namespaces.create();
+  return { name, path, nl: handle };
 }
 
 function removeAll(): void {
-  for (const ns of created.splice(0)) {
-    ns.nl.close();
-    try {
-      netns.delete(ns.name);
-    } catch {
-      execFileSync("ip", ["netns", "del", ns.name], { stdio: "ignore" });
-    }
-  }
+  namespaces.removeAll();
 }
 
-afterAll(() => {
-  removeAll();
-  expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toMatch(/^pkt-/m);
-});
+afterAll(() => namespaces.removeAllAndCheckNoneLeft());
 
 function inNs(ns: TestNamespace, command: string, args: string[]): string {
   return execFileSync("ip", ["netns", "exec", ns.name, command, ...args], { encoding: "utf8" });

@@ -1,12 +1,12 @@
 // The container MAC readers: pure logic, no kernel.
 import { describe, expect, it } from "vitest";
-import { ErrorCode, parseNetConf, type CmdArgs } from "@cni/skel";
+import { ErrorCode, type CmdArgs } from "@cni/skel";
 import { parseMac, readContainerMac } from "../src/index";
 import { cniErrorOf } from "./expect-error";
+import { addCmdArgs } from "./cmd-args";
 
 function args(raw: Record<string, unknown>, cniArgs = ""): CmdArgs {
-  const config = parseNetConf({ cniVersion: "1.1.0", name: "n", type: "veth", ...raw });
-  return { command: "ADD", containerId: "c", netns: "/x", ifName: "eth0", args: cniArgs, path: [], stdinData: Buffer.from(""), config, env: {} };
+  return addCmdArgs("veth", raw, cniArgs);
 }
 
 describe("readContainerMac", () => {

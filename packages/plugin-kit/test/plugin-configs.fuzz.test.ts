@@ -8,7 +8,7 @@ import { readContainerMac } from "../src/index";
 import { readBridgeConfig, MAX_VLAN_ID } from "../../../plugins/bridge/src/config";
 import { readVethConfig } from "../../../plugins/veth/src/config";
 import { loadIpamConfig } from "../../../plugins/host-local/src/config";
-import { Random, STRING_SEEDS, forAll, mutateString, randomJson } from "../../skel/test/fuzz-random";
+import { Random, STRING_SEEDS, forAll, mutateString, randomContainer, randomJson } from "../../skel/test/fuzz-random";
 
 const IPAM: JsonObject = {
   type: "host-local",
@@ -46,16 +46,8 @@ const ARGS_ALPHABET = "=;IPMACgnoreUnknown01:.afx ";
 function mutated(random: Random, base: JsonObject): JsonObject {
   const copy = structuredClone(base);
   for (let e = 0; e < 1 + random.int(3); e++) {
-    let at: unknown = copy;
-    for (let depth = 0; depth < 5; depth++) {
-      const children = at !== null && typeof at === "object" ? Object.keys(at) : [];
-      if (children.length === 0 || random.int(3) === 0) break;
-      const next = (at as Record<string, unknown>)[random.pick(children)];
-      if (next === null || typeof next !== "object") break;
-      at = next;
-    }
-    if (at === null || typeof at !== "object") continue;
-    const container = at as Record<string, unknown>;
+    const container = randomContainer(random, copy, 5);
+    if (container === undefined) continue;
     const existing = Object.keys(container);
     const key = existing.length > 0 && random.bool() ? random.pick(existing) : random.pick(KEYS);
     const roll = random.int(6);

@@ -98,6 +98,22 @@ export function mutateString(random: Random, text: string, alphabet: string): st
   return out;
 }
 
+/**
+ * A random object or array inside `root` (root itself included), reached by at most `maxDepth` random steps
+ * down: where a mutation edits a config. Undefined when root is neither.
+ */
+export function randomContainer(random: Random, root: unknown, maxDepth: number): Record<string, unknown> | undefined {
+  let at: unknown = root;
+  for (let depth = 0; depth < maxDepth; depth++) {
+    const children = at !== null && typeof at === "object" ? Object.keys(at) : [];
+    if (children.length === 0 || random.int(3) === 0) break;
+    const next = (at as Record<string, unknown>)[random.pick(children)];
+    if (next === null || typeof next !== "object") break;
+    at = next;
+  }
+  return at !== null && typeof at === "object" ? (at as Record<string, unknown>) : undefined;
+}
+
 /** A random JSON value, up to `depth` levels deep; object keys drawn from `keys` (plus noise). */
 export function randomJson(random: Random, depth: number, keys: readonly string[]): unknown {
   const kind = random.int(depth <= 0 ? 5 : 7);

@@ -28,7 +28,7 @@ import {
   type JsonObject,
   type Result,
 } from "../src/index";
-import { FUZZ_RUNS, Random, STRING_SEEDS, forAll, forAllAsync, mutateString, randomJson } from "./fuzz-random";
+import { FUZZ_RUNS, Random, STRING_SEEDS, forAll, forAllAsync, mutateString, randomContainer, randomJson } from "./fuzz-random";
 
 const IP_ALPHABET = "0123456789abcdefABCDEF.:/%x -+\u0000\u0660";
 const VALID_ADDRESSES = [
@@ -198,19 +198,11 @@ function mutatedJson(random: Random, base: unknown, keys: readonly string[]): un
   const copy = structuredClone(base);
   const edits = 1 + random.int(3);
   for (let e = 0; e < edits; e++) {
-    let at: unknown = copy;
-    // walk down a random path, then replace or add a key there
-    for (let depth = 0; depth < 4; depth++) {
-      const children = at !== null && typeof at === "object" ? Object.keys(at) : [];
-      if (children.length === 0 || random.int(3) === 0) break;
-      const next = (at as Record<string, unknown>)[random.pick(children)];
-      if (next === null || typeof next !== "object") break;
-      at = next;
-    }
-    if (at === null || typeof at !== "object") continue;
-    const container = at as Record<string, unknown>;
+    // a random place, then replace or add a key there
+    const container = randomContainer(random, copy, 4);
+    if (container === undefined) continue;
     const existing = Object.keys(container);
-    const key = Array.isArray(at)
+    const key = Array.isArray(container)
       ? String(random.int(existing.length + 1))
       : existing.length > 0 && random.bool() ? random.pick(existing) : random.pick(keys);
     if (random.int(8) === 0) delete container[key];

@@ -1,24 +1,15 @@
 // The bridge config reader and the gateway calculation: pure logic, no kernel.
 import { describe, expect, it } from "vitest";
-import { CniError, ErrorCode, parseNetConf, type CmdArgs, type Result } from "@cni/skel";
+import { ErrorCode, type CmdArgs, type Result } from "@cni/skel";
 import { readContainerMac } from "@cni/plugin-kit";
 import { collectVlanTrunk, readBridgeConfig } from "../src/config";
 import { calcGateways } from "../src/gateways";
 import { macBytes, spoofCheckComment, spoofCheckIfaceChain } from "../src/spoofcheck";
+import { addCmdArgs } from "../../../packages/plugin-kit/test/cmd-args";
+import { cniErrorOf } from "../../../packages/plugin-kit/test/expect-error";
 
 function args(raw: Record<string, unknown>, cniArgs = ""): CmdArgs {
-  const config = parseNetConf({ cniVersion: "1.1.0", name: "n", type: "bridge", ...raw });
-  return { command: "ADD", containerId: "c", netns: "/x", ifName: "eth0", args: cniArgs, path: [], stdinData: Buffer.from(""), config, env: {} };
-}
-
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (thrown) {
-    if (thrown instanceof CniError) return thrown;
-    throw thrown;
-  }
-  throw new Error("expected a CniError");
+  return addCmdArgs("bridge", raw, cniArgs);
 }
 
 describe("readBridgeConfig", () => {
@@ -82,7 +73,7 @@ describe("readBridgeConfig", () => {
     [{ runtimeConfig: { mac: "zz:00:00:00:00:00" } }, "runtimeConfig.mac"],
     [{ args: { cni: { mac: "01:00:00:00:00:01" } } }, "args.cni.mac"],
   ])("refuses %j with code 7 naming the field", (raw, message) => {
-    const error = errorOf(() => {
+    const error = cniErrorOf(() => {
       const a = args({ ipam: {}, ...raw });
       readBridgeConfig(a);
       readContainerMac(a);
@@ -109,7 +100,7 @@ describe("collectVlanTrunk", () => {
     [[{ id: -1 }], "incorrect trunk id parameter"],
     [[{ minID: 6, maxID: 5 }], "minID is greater than maxID in trunk parameter"],
   ])("%j: %s", (trunk, message) => {
-    const error = errorOf(() => collectVlanTrunk(trunk));
+    const error = cniErrorOf(() => collectVlanTrunk(trunk));
     expect(error.code).toBe(ErrorCode.InvalidNetworkConfig);
     expect(error.message).toBe(`invalid "vlanTrunk[0]": ${message}`);
   });

@@ -2,73 +2,29 @@
 // @cni/netlink's addon (loading node:fs costs a compiled plugin start-up time on every call). The plugin's
 // bundle, laid out as build.sh lays it out, runs under Node with a recorder of builtin loads; the recorder
 // stands in for Bun.write (stdout) only. Each call gets a throwaway data directory.
-import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { bundleWithRecorder, type RecordedCall, type RecordingBundle } from "../../../test/lib/builtins";
 
 const ADDON = resolve(__dirname, "../../../packages/netlink/rtnetlink.node");
-/** Kills a call that hangs; far above what one takes. */
-const HANG_GUARD_MS = 30_000;
 
-const RECORDER = `
-const fs = require("node:fs");
-const Module = require("node:module");
-const loaded = [];
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (Module.isBuiltin(request)) loaded.push(request);
-  return load.call(this, request, ...rest);
-};
-const getBuiltinModule = process.getBuiltinModule;
-process.getBuiltinModule = (id) => (loaded.push(id), getBuiltinModule(id));
-globalThis.Bun = {
-  stdout: { fd: 1 },
-  stderr: { fd: 2 },
-  write: (destination, text) => Promise.resolve(fs.writeSync(destination.fd, text)),
-};
-process.on("exit", () => fs.writeSync(2, "\\nBUILTINS " + JSON.stringify(loaded) + "\\n"));
-`;
-
+let recording: RecordingBundle | undefined;
 let workDir = "";
-let bundle = "";
-let recorder = "";
 let dataDir = "";
 
 beforeAll(async () => {
-  workDir = mkdtempSync(join(tmpdir(), "hli-builtins-"));
-  mkdirSync(join(workDir, "host-local"));
-  copyFileSync(ADDON, join(workDir, "rtnetlink.node"));
-  bundle = join(workDir, "host-local", "main.cjs");
-  await build({
-    entryPoints: [resolve(__dirname, "../src/main.ts")],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    external: ["*.node"],
-    outfile: bundle,
-    logLevel: "silent",
-  });
-  recorder = join(workDir, "recorder.cjs");
-  writeFileSync(recorder, RECORDER);
+  recording = await bundleWithRecorder(resolve(__dirname, "../src/main.ts"), "host-local", ADDON);
+  workDir = recording.workDir;
   dataDir = join(workDir, "data");
   writeFileSync(join(workDir, "resolv.conf"), "nameserver 10.9.0.53\nsearch example.org\n");
 });
 afterAll(() => {
-  if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
+  recording?.remove();
 });
 
-interface Recorded {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  builtins: string[];
-}
-
-function runRecorded(command: string, config: Record<string, unknown>, containerId = "c1"): Recorded {
+function runRecorded(command: string, config: Record<string, unknown>, containerId = "c1"): RecordedCall {
+  if (recording === undefined) throw new Error("no bundle: beforeAll failed");
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     CNI_COMMAND: command,
@@ -78,16 +34,7 @@ function runRecorded(command: string, config: Record<string, unknown>, container
     CNI_IFNAME: "eth0",
     CNI_PATH: "/opt/cni/bin",
   };
-  const r = spawnSync(process.execPath, ["--require", recorder, bundle], {
-    env,
-    input: JSON.stringify(config),
-    encoding: "utf8",
-    timeout: HANG_GUARD_MS,
-  });
-  const marker = r.stderr.lastIndexOf("\nBUILTINS ");
-  expect(marker, `no record; stderr: ${r.stderr}`).toBeGreaterThanOrEqual(0);
-  const builtins = JSON.parse(r.stderr.slice(marker + "\nBUILTINS ".length)) as string[];
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr.slice(0, marker), builtins };
+  return recording.run(env, JSON.stringify(config));
 }
 
 function config(extraIpam: Record<string, unknown> = {}): Record<string, unknown> {

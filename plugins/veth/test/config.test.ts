@@ -1,21 +1,12 @@
 // The veth config readers: pure logic, no kernel.
 import { describe, expect, it } from "vitest";
-import { CniError, ErrorCode, parseNetConf, type CmdArgs } from "@cni/skel";
+import { ErrorCode, type CmdArgs } from "@cni/skel";
 import { readVethConfig } from "../src/config";
+import { addCmdArgs } from "../../../packages/plugin-kit/test/cmd-args";
+import { cniErrorOf } from "../../../packages/plugin-kit/test/expect-error";
 
 function args(raw: Record<string, unknown>, cniArgs = ""): CmdArgs {
-  const config = parseNetConf({ cniVersion: "1.1.0", name: "n", type: "veth", ...raw });
-  return { command: "ADD", containerId: "c", netns: "/x", ifName: "eth0", args: cniArgs, path: [], stdinData: Buffer.from(""), config, env: {} };
-}
-
-function errorOf(fn: () => unknown): CniError {
-  try {
-    fn();
-  } catch (thrown) {
-    if (thrown instanceof CniError) return thrown;
-    throw thrown;
-  }
-  throw new Error("expected a CniError");
+  return addCmdArgs("veth", raw, cniArgs);
 }
 
 describe("readVethConfig", () => {
@@ -36,9 +27,9 @@ describe("readVethConfig", () => {
   });
 
   it("refuses a missing IPAM, a wrong type and a negative mtu with code 7", () => {
-    expect(errorOf(() => readVethConfig(args({}))).code).toBe(ErrorCode.InvalidNetworkConfig);
-    expect(errorOf(() => readVethConfig(args({ ipam: {} }))).message).toBe('missing "ipam.type": no IPAM plugin name provided');
-    expect(errorOf(() => readVethConfig(args({ ipam: { type: "x" }, mtu: "1500" }))).message).toBe('"mtu" must be an integer');
-    expect(errorOf(() => readVethConfig(args({ ipam: { type: "x" }, ipMasq: "yes" }))).code).toBe(ErrorCode.InvalidNetworkConfig);
+    expect(cniErrorOf(() => readVethConfig(args({}))).code).toBe(ErrorCode.InvalidNetworkConfig);
+    expect(cniErrorOf(() => readVethConfig(args({ ipam: {} }))).message).toBe('missing "ipam.type": no IPAM plugin name provided');
+    expect(cniErrorOf(() => readVethConfig(args({ ipam: { type: "x" }, mtu: "1500" }))).message).toBe('"mtu" must be an integer');
+    expect(cniErrorOf(() => readVethConfig(args({ ipam: { type: "x" }, ipMasq: "yes" }))).code).toBe(ErrorCode.InvalidNetworkConfig);
   });
 });
