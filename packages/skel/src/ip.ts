@@ -65,8 +65,11 @@ function parseIPRange(text: string, start: number, end: number): IPAddr | undefi
   return v4 < 0 ? undefined : { family: 4, value: BigInt(v4) };
 }
 
-/** Dotted quad in `text[start, end)` as a 32-bit number, or -1. */
-function parseIPv4(text: string, start: number, end: number): number {
+/**
+ * Dotted quad in `text[start, end)` as a 32-bit number, or -1. What it accepts (no leading zeros, as Go) is
+ * exactly the text formatIP prints for the address.
+ */
+export function parseIPv4(text: string, start: number, end: number): number {
   let value = 0;
   let fields = 0;
   let i = start;

@@ -5,7 +5,7 @@
 //   -> 0.1/0.2: first IP of each family, routes under the family of their dst, no IP at all is an error;
 //   0.x -> 1.x: "version" dropped; 0.1/0.2 ip4/ip6 become ips + routes.
 import { CniError, ErrorCode, goIndentedJson } from "./errors";
-import { type Family, formatCIDR, formatIP, parseCIDR, parseIP } from "./ip";
+import { type Family, formatCIDR, formatIP, parseCIDR, parseIP, parseIPv4 } from "./ip";
 import { getKey, isJsonObject, parseJson, readKey, wrongType, type JsonObject } from "./json";
 import type { DNS, IPConfig, Interface, Result, Route } from "./types";
 import { CURRENT_VERSION, DEFAULT_CONFIG_VERSION, isSpecVersion, type SpecVersion } from "./versions";
@@ -223,12 +223,10 @@ function dnsObject(dns: DNS | undefined): JsonObject {
 
 const CHAR_0 = 48;
 const CHAR_9 = 57;
-const CHAR_DOT = 46;
-const CHAR_SLASH = 47;
 
 /**
- * The end of a decimal number in 0..max at `text[start..]` without a leading zero (as Go prints it), or -1.
- * Plain char codes: the result path of every ADD checks its addresses with this.
+ * The end of a decimal number in 0..max at `text[start..]` without a leading zero (as Go prints it), or -1:
+ * the prefix length of a canonical CIDR (parseCIDR itself accepts "/024").
  */
 function canonicalDecimalEnd(text: string, start: number, max: number): number {
   let value = 0;
@@ -243,34 +241,20 @@ function canonicalDecimalEnd(text: string, start: number, max: number): number {
   return i === start ? -1 : i;
 }
 
-/** The end of a dotted-quad IPv4 address at `text[start..]` exactly as formatIP prints one, or -1. */
-function canonicalIPv4End(text: string, start: number): number {
-  let i = start;
-  for (let part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (text.charCodeAt(i) !== CHAR_DOT) return -1;
-      i++;
-    }
-    i = canonicalDecimalEnd(text, i, 255);
-    if (i < 0) return -1;
-  }
-  return i;
-}
-
 /**
  * Whether `text` is an IPv4 CIDR already in the form formatCIDR(parseCIDR(text)) gives ("10.1.2.3/24"):
  * then the re-parse (BigInt) is skipped. Anything else (IPv6, leading zeros, foreign spellings) takes the
  * full parse, so foreign input is still canonicalised.
  */
 function isCanonicalIPv4CIDR(text: string): boolean {
-  const slash = canonicalIPv4End(text, 0);
-  if (slash < 0 || text.charCodeAt(slash) !== CHAR_SLASH) return false;
+  const slash = text.indexOf("/");
+  if (slash < 0 || parseIPv4(text, 0, slash) < 0) return false;
   return canonicalDecimalEnd(text, slash + 1, 32) === text.length;
 }
 
 /** Whether `text` is an IPv4 address as formatIP prints it. */
 function isCanonicalIPv4(text: string): boolean {
-  return canonicalIPv4End(text, 0) === text.length;
+  return parseIPv4(text, 0, text.length) >= 0;
 }
 
 /** An address from a result the plugin built: canonical text and its family. */
