@@ -1,7 +1,7 @@
 // Running network lists (Go libcni's api.go): ADD in order with prevResult chaining and runtimeConfig for
 // the capabilities each plugin declares, cached; DEL in reverse with the cached result; CHECK; STATUS;
 // GC. Unlike Go's libcni, a failed ADD is rolled back here (DEL of the whole list, cache removed).
-import { compareVersions, isJsonObject, isValidName, type JsonObject } from "@cni/skel";
+import { compareVersions, isJsonObject, isValidName, validateIfName, type JsonObject } from "@cni/skel";
 import { deleteCache, DEFAULT_CACHE_DIR, listCachedAttachments, readCache, writeCache } from "./cache";
 import type { NetworkConfigList, PluginConf } from "./conf";
 import { execPlugin, findInPath, PluginExecError, type ExecOptions, type PluginInvocation } from "./exec";
@@ -259,7 +259,9 @@ export class CniConfig {
 function validateRuntime(list: NetworkConfigList, rt: RuntimeConf): void {
   if (!isValidName(rt.containerId)) throw new Error(`invalid container ID "${rt.containerId}" (letters, digits, "_", ".", "-"; starting with a letter or digit)`);
   if (!isValidName(list.name)) throw new Error(`invalid network name "${list.name}"`);
-  if (rt.ifName === "" || rt.ifName.length > 15 || rt.ifName === "." || rt.ifName === ".." || /[/:\s]/.test(rt.ifName)) {
-    throw new Error(`invalid interface name "${rt.ifName}"`);
+  try {
+    validateIfName(rt.ifName); // the rule every plugin applies to CNI_IFNAME
+  } catch (thrown) {
+    throw new Error(`invalid interface name "${rt.ifName}": ${(thrown as Error).message}`);
   }
 }

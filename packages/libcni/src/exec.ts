@@ -1,6 +1,7 @@
 // Running one plugin as the spec says: found on CNI_PATH, config on stdin, CNI_* in the environment,
 // result or error JSON on stdout. With a timeout (the process is killed), a retry when the executable is
 // being written (ETXTBSY, as Go's invoke package does), and the plugin's stderr passed through.
+import { ErrorCode, findPlugin, isCniError } from "@cni/skel";
 
 /** How one plugin is invoked. */
 export interface PluginInvocation {
@@ -46,23 +47,18 @@ export class PluginExecError extends Error {
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** The executable for `type` on `path` (libcni's FindInPath): the first regular executable file of that name. */
+/**
+ * The executable for `type` on `path` (libcni's FindInPath): the first regular executable file of that name,
+ * found as a plugin finds its IPAM plugin (skel's findPlugin), its refusal as a PluginExecError.
+ */
 export function findInPath(type: string, path: readonly string[]): string {
-  if (type === "" || type.includes("/")) throw new PluginExecError(`invalid plugin name "${type}"`, "EINVAL");
-  if (path.length === 0) throw new PluginExecError(`no paths provided to find plugin "${type}" (CNI_PATH is empty)`, "ENOENT");
-  const fs = process.getBuiltinModule("node:fs");
-  for (const dir of path) {
-    const candidate = `${dir}/${type}`;
-    try {
-      if (fs.statSync(candidate).isFile()) {
-        fs.accessSync(candidate, fs.constants.X_OK);
-        return candidate;
-      }
-    } catch {
-      // not here
-    }
+  try {
+    return findPlugin(type, path);
+  } catch (thrown) {
+    if (!isCniError(thrown)) throw thrown;
+    const code = thrown.code === ErrorCode.InvalidNetworkConfig ? "EINVAL" : "ENOENT";
+    throw new PluginExecError(thrown.message, code);
   }
-  throw new PluginExecError(`failed to find plugin "${type}" in path [${path.join(" ")}]`, "ENOENT");
 }
 
 /** CNI_ARGS text from pairs. */
