@@ -82,6 +82,20 @@ export function linkNamesButLo(ns: TestNetns): string[] {
   return names.sort();
 }
 
+/**
+ * The namespace's links but lo, once `settled` holds or `timeoutMs` (a hang guard, not a timing assertion)
+ * has passed. For changes the kernel finishes after the call that caused them returned: deleting a netns
+ * destroys its veth ends from a workqueue, so the peer in another namespace goes a little later.
+ */
+export function linkNamesButLoOnce(ns: TestNetns, settled: (names: string[]) => boolean, timeoutMs = 10_000): string[] {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = linkNamesButLo(ns);
+    if (settled(names) || Date.now() >= deadline) return names;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+
 /** A sysctl of the namespace, read from /proc/sys inside it. */
 export function sysctl(ns: TestNetns, key: string): string {
   return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
