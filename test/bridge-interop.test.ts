@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { addrs, cleanupAll, createNetns, inNetns, ipJson, links, sysctl, type TestNetns } from "./lib/netns";
+import { addrs, cleanupAll, createHostNetns, createNetns, inNetns, ipJson, links, sysctl, type TestNetns } from "./lib/netns";
 import { BIN_DIR, GO_BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
 const OURS = ourPlugin("bridge");
@@ -46,7 +46,7 @@ afterEach(() => {
 afterAll(cleanupAll);
 
 function side(binary: string, cniPath: string, label: string): Side {
-  return { binary, cniPath, host: createNetns(`bri-${label}-h`), container: createNetns(`bri-${label}-c`), dataDir: join(work, label) };
+  return { binary, cniPath, host: createHostNetns(`bri-${label}-h`), container: createNetns(`bri-${label}-c`), dataDir: join(work, label) };
 }
 
 function config(s: Side, cniVersion: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

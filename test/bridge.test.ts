@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { leaseNames } from "./host-local-helpers";
-import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, sysctl, type TestNetns } from "./lib/netns";
+import { addrs, cleanupAll, createHostNetns, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, sysctl, type TestNetns } from "./lib/netns";
 import { failed, succeeded } from "./lib/outcome";
 import { BIN_DIR, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
@@ -49,7 +49,7 @@ let container: TestNetns;
 
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), "cni-bridge-"));
-  host = createNetns("br-host");
+  host = createHostNetns("br-host");
   container = createNetns("br-ctr");
 });
 afterEach(() => {
@@ -367,9 +367,12 @@ describe("bridge", () => {
     expect(nftRuleset(host)).not.toContain("macspoofchk");
 
     const second = createNetns("br-ctr2");
-    added(runPlugin(BRIDGE, call("ADD", conf, { containerId: "ctr-2", netns: second.path })));
-    deleteNetns(second);
+    const secondHostVeth = added(runPlugin(BRIDGE, call("ADD", conf, { containerId: "ctr-2", netns: second.path }))).interfaces[1]?.name;
+    expect(linkNamesButLo(host)).toContain(secondHostVeth);
+    const teardown = deleteNetns(second);
     expect(runPlugin(BRIDGE, call("DEL", conf, { containerId: "ctr-2", netns: second.path })).code).toBe(0);
+    teardown.waitForPeers();
+    expect(linkNamesButLo(host)).not.toContain(secondHostVeth); // the host end went with the namespace
     expect(leases()).toEqual([]);
     expect(nftRuleset(host)).not.toContain("masquerade comment");
     expect(nftRuleset(host)).not.toContain("macspoofchk");

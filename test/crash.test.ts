@@ -147,13 +147,14 @@ describe.skipIf(!straceAvailable())("SIGKILL during ADD, then DEL and GC leave n
           const killedRun = runKilledAt(binary, call("ADD", host, { containerId: id, netns: ctr.path }), point);
           const withPrev = i % 2 === 0;
           const netnsAtDel = NETNS_AT_DEL[Math.floor(i / 2) % NETNS_AT_DEL.length] ?? "present";
-          if (netnsAtDel !== "present") deleteNetns(ctr);
+          const teardown = netnsAtDel === "present" ? undefined : deleteNetns(ctr);
           const delConf = withPrev ? { ...conf, prevResult } : conf;
           const del = runPlugin(binary, {
             ...call("DEL", host, { containerId: id, netns: netnsAtDel === "unset" ? undefined : ctr.path }),
             stdin: delConf,
           });
           expect(del.code, `DEL after kill at ${point.syscall} #${point.nth}: ${del.stdout}`).toBe(0);
+          teardown?.waitForPeers();
           const found = findLeftovers(host, netnsAtDel === "present" ? ctr : null, dataDir, pc.network, pc.bridge);
           // A kill between creating a lease file and writing its owner leaves an empty file: no DEL can tell
           // whose it is (the Go plugin's store is the same), so it is GC's to remove.

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { leaseNames } from "./host-local-helpers";
-import { addrs, cleanupAll, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, linkNamesButLoOnce, links, sysctl, type TestNetns } from "./lib/netns";
+import { addrs, cleanupAll, createHostNetns, createNetns, deleteNetns, inNetns, ipJson, linkNamesButLo, links, sysctl, type TestNetns } from "./lib/netns";
 import { failed, succeeded } from "./lib/outcome";
 import { BIN_DIR, GO_BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
@@ -57,7 +57,7 @@ let container: TestNetns;
 
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), "cni-veth-"));
-  host = createNetns("veth-host");
+  host = createHostNetns("veth-host");
   container = createNetns("veth-ctr");
 });
 afterEach(() => {
@@ -191,7 +191,7 @@ describe("veth", () => {
   });
 
   it("gives the same result, addresses, routes and host state as the Go ptp on the same config", () => {
-    const goHost = createNetns("ptp-host");
+    const goHost = createHostNetns("ptp-host");
     const goContainer = createNetns("ptp-ctr");
     const ours = { ...config("1.0.0", "dual"), mtu: 1400 };
     const theirs = { ...config("1.0.0", "dual", {}, join(work, "go-ipam")), type: "ptp", mtu: 1400 };
@@ -251,9 +251,8 @@ describe("veth", () => {
   it("DEL releases the lease when CNI_NETNS is empty or the namespace is gone", () => {
     const conf = config("1.0.0", "dual");
     added(runPlugin(VETH, call("ADD", conf)));
-    deleteNetns(container);
-    // the pair goes with the namespace (destroyed by the kernel after `ip netns del` returns)
-    expect(linkNamesButLoOnce(host, (names) => names.length === 0)).toEqual([]);
+    deleteNetns(container).waitForPeers();
+    expect(linkNamesButLo(host)).toEqual([]); // the pair went with the namespace
     expect(leases()).toEqual(["10.96.0.2", "fd96::2"]);
     expect(runPlugin(VETH, call("DEL", conf))).toMatchObject({ code: 0, stdout: "" });
     expect(leases()).toEqual([]);

@@ -19,14 +19,84 @@ export function createNetns(prefix: string): TestNetns {
   return { name, path: `/var/run/netns/${name}` };
 }
 
-export function deleteNetns(ns: TestNetns | string): void {
+/** A veth end in another namespace that goes when the namespace holding its peer is destroyed. */
+interface PeerLink {
+  netns: string;
+  ifindex: number;
+}
+
+export interface NetnsTeardown {
+  /**
+   * Wait until the kernel has destroyed the deleted namespace's devices: `ip netns del` returns before the
+   * kernel's cleanup work queue removes them, so the peers of its veths stay visible in the other namespaces
+   * for a while. Polls until those peers are gone or `timeoutMs` (a hang guard, not a timing assertion) has
+   * passed; a peer that outlives the deadline is still there for the caller's assertion to find.
+   */
+  waitForPeers(timeoutMs?: number): void;
+}
+
+/** The peers that the namespace's veths have in other namespaces, read before it is deleted. */
+function vethPeersOf(name: string): PeerLink[] {
+  interface LinkWithPeer {
+    link_index?: number;
+    link_netnsid?: number;
+  }
+  interface NetnsId {
+    nsid: number;
+    name?: string;
+  }
+  const read = <T>(args: string[]): T[] => {
+    try {
+      const out = execFileSync("ip", ["-n", name, "-j", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      return JSON.parse(out.trim() === "" ? "[]" : out) as T[];
+    } catch {
+      return []; // the namespace is already gone
+    }
+  };
+  const namesById = new Map<number, string>();
+  for (const id of read<NetnsId>(["netns", "list-id"])) if (id.name !== undefined) namesById.set(id.nsid, id.name);
+  const peers: PeerLink[] = [];
+  for (const link of read<LinkWithPeer>(["-d", "link", "show"])) {
+    if (link.link_netnsid === undefined || link.link_index === undefined) continue;
+    const netns = namesById.get(link.link_netnsid);
+    if (netns !== undefined) peers.push({ netns, ifindex: link.link_index });
+  }
+  return peers;
+}
+
+function linkIndexes(netns: string): Set<number> {
+  try {
+    const out = execFileSync("ip", ["-n", netns, "-j", "link", "show"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return new Set((JSON.parse(out.trim() === "" ? "[]" : out) as { ifindex: number }[]).map((l) => l.ifindex));
+  } catch {
+    return new Set(); // that namespace is gone too
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `ip netns del`; the returned teardown waits for the kernel to finish destroying the namespace's devices. */
+export function deleteNetns(ns: TestNetns | string): NetnsTeardown {
   const name = typeof ns === "string" ? ns : ns.name;
+  const peers = vethPeersOf(name);
   try {
     execFileSync("ip", ["netns", "del", name], { stdio: "ignore" });
   } catch {
     // already gone
   }
   created.delete(name);
+  return {
+    waitForPeers(timeoutMs = 5_000): void {
+      const deadline = Date.now() + timeoutMs;
+      let pending = peers;
+      while (pending.length > 0 && Date.now() < deadline) {
+        sleepMs(20);
+        pending = pending.filter((peer) => linkIndexes(peer.netns).has(peer.ifindex));
+      }
+    },
+  };
 }
 
 export function cleanupAll(): void {
@@ -82,21 +152,23 @@ export function linkNamesButLo(ns: TestNetns): string[] {
   return names.sort();
 }
 
-/**
- * The namespace's links but lo, once `settled` holds or `timeoutMs` (a hang guard, not a timing assertion)
- * has passed. For changes the kernel finishes after the call that caused them returned: deleting a netns
- * destroys its veth ends from a workqueue, so the peer in another namespace goes a little later.
- */
-export function linkNamesButLoOnce(ns: TestNetns, settled: (names: string[]) => boolean, timeoutMs = 10_000): string[] {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const names = linkNamesButLo(ns);
-    if (settled(names) || Date.now() >= deadline) return names;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-}
-
 /** A sysctl of the namespace, read from /proc/sys inside it. */
 export function sysctl(ns: TestNetns, key: string): string {
   return inNetns(ns, "cat", [`/proc/sys/${key}`]).trim();
+}
+
+/** Write sysctls inside the namespace with sysctl(8); keys with slashes, as `sysctl` above reads them. */
+export function setSysctls(ns: TestNetns, values: Record<string, string>): void {
+  inNetns(ns, "sysctl", ["-qw", ...Object.entries(values).map(([key, value]) => `${key}=${value}`)]);
+}
+
+/**
+ * A namespace to play the host, starting with forwarding off as on a fresh machine. A new namespace copies
+ * `ip_forward` (and the rest of IPv4's conf) from the machine's own, which is on wherever docker, podman or
+ * Kubernetes runs: a test that asserts the plugin turned forwarding on must write the starting value itself.
+ */
+export function createHostNetns(prefix: string): TestNetns {
+  const ns = createNetns(prefix);
+  setSysctls(ns, { "net/ipv4/ip_forward": "0", "net/ipv6/conf/all/forwarding": "0" });
+  return ns;
 }

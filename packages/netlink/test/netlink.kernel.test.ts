@@ -144,6 +144,8 @@ describe("namespaces", () => {
     const a = newNamespace();
     const host = Netlink.current();
     const hostForwarding = host.sysctlGet("net.ipv4.ip_forward");
+    // a new namespace copies ip_forward from the machine's own: start from a value written here
+    execFileSync("ip", ["netns", "exec", a.name, "sysctl", "-qw", "net.ipv4.ip_forward=0"]);
     expect(a.nl.sysctlGet("net.ipv4.ip_forward")).toBe("0");
     a.nl.sysctlSet("net.ipv4.ip_forward", 1);
     expect(a.nl.sysctlGet("net.ipv4.ip_forward")).toBe("1");

@@ -359,7 +359,15 @@ describe("deleteLinkReturningAddresses", () => {
 });
 
 describe("sysctls", () => {
+  // A new namespace copies ip_forward from the machine's own (on on every docker or Kubernetes host): each
+  // test writes the starting values it asserts against, with sysctl(8), before the code under test runs.
+  function setSysctls(ns: TestNamespace, assignments: string[]): void {
+    inNs(ns, "sysctl", ["-qw", ...assignments]);
+  }
+
   it("ensureSysctl writes only a value that differs", () => {
+    setSysctls(container, ["net.ipv4.ip_forward=0"]);
+    expect(ensureSysctl(container.nl, "net/ipv4/ip_forward", "0")).toBe(false);
     expect(ensureSysctl(container.nl, "net/ipv4/ip_forward", "1")).toBe(true);
     expect(sysctlOf(container, "net.ipv4.ip_forward")).toBe("1");
     expect(ensureSysctl(container.nl, "net/ipv4/ip_forward", "1")).toBe(false);
@@ -367,6 +375,8 @@ describe("sysctls", () => {
 
   it("forwarding per family, DAD and arp_notify per interface, only inside the namespace given", () => {
     container.nl.linkAddVeth({ name: "eth0.100", peerName: "p0" });
+    setSysctls(container, ["net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0"]);
+    setSysctls(host, ["net.ipv4.ip_forward=0"]);
     enableForwarding(container.nl, [4, 6]);
     expect(sysctlOf(container, "net.ipv4.ip_forward")).toBe("1");
     expect(sysctlOf(container, "net.ipv6.conf.all.forwarding")).toBe("1");
