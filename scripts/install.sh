@@ -113,27 +113,25 @@ contains() {
 # --- the directory: nobody but root (or the user running this) can put anything in it ------------
 me=$(id -u)
 
-# trusted_path PATH FINAL: every existing component of PATH is owned by root or the user running this;
-# every directory among them is writable by its owner only, except that one above FINAL may be
-# world-writable when sticky (another user can then add names there, but not move ours).
+# trusted_path PATH: every existing component of PATH (/ included) is owned by root or the user running
+# this, and every directory among them is writable by its owner only — except that one above the last
+# may be world-writable when sticky (others can add names there, but not move or replace ours).
 trusted_path() {
-  local path=$1 final=$2 prefix=/ part owner mode kind
-  local -a parts=()
-  IFS=/ read -r -a parts <<<"$path"
+  local path=$1 prefix="" part owner mode kind parts
   local -a components=(/)
+  IFS=/ read -r -a parts <<<"$path"
   for part in "${parts[@]+"${parts[@]}"}"; do [ -z "$part" ] || components+=("$part"); done
   local i last=$((${#components[@]} - 1))
   for ((i = 0; i <= last; i++)); do
-    [ "$i" = 0 ] || prefix="${prefix%/}/${components[i]}"
+    prefix="${prefix%/}/${components[i]#/}"
     [ -e "$prefix" ] || [ -L "$prefix" ] || return 0 # not there yet: made by us below
     read -r owner mode kind < <(stat -c '%u %a %F' -- "$prefix")
     if [ "$owner" != 0 ] && [ "$owner" != "$me" ]; then
-      die "refusing $final: $prefix is owned by uid $owner, not root: that user could plant files or links that root then writes through (choose a DIR only root can write)"
+      die "refusing $path: $prefix is owned by uid $owner, not root: that user could plant files or links that root then writes through (choose a DIR only root can write)"
     fi
     [ "$kind" = "symbolic link" ] && continue # a link's own mode means nothing; its target is checked as resolved
-    # sticky spares a directory above DIR (others cannot move our names there), never DIR itself
     if (((8#$mode & 8#022) != 0)) && { [ "$i" = "$last" ] || (((8#$mode & 8#1000) == 0)); }; then
-      die "refusing $final: $prefix is writable by group or others (mode $mode): another user could plant files or links that root then writes through (chmod go-w $prefix, or choose another DIR)"
+      die "refusing $path: $prefix is writable by group or others (mode $mode): another user could plant files or links that root then writes through (chmod go-w $prefix, or choose another DIR)"
     fi
   done
 }
@@ -141,7 +139,7 @@ trusted_path() {
 # prepare_dir [create]: check DIR as given, make it when asked, then check it again as resolved (no
 # symbolic link left in the path root acts on); DIR becomes that resolved path.
 prepare_dir() {
-  trusted_path "$dir" "$dir"
+  trusted_path "$dir"
   if [ ! -d "$dir" ]; then
     [ "${1:-}" = create ] || die "$dir: no such directory"
     [ -e "$dir" ] || [ -L "$dir" ] && die "$dir is not a directory"
@@ -149,16 +147,22 @@ prepare_dir() {
   fi
   local resolved
   resolved=$(realpath -e -- "$dir")
-  trusted_path "$resolved" "$resolved"
+  trusted_path "$resolved"
   dir=$resolved
 }
 
 # Temporaries live in a directory of our own inside DIR (mktemp: a new name, mode 0700), on DIR's file
-# system so that a rename puts them in place; it goes on every exit path.
+# system so that a rename puts them in place; it goes on every exit path. One left by a killed run is
+# removed by the next (under the lock no other run has one).
+PRIVATE_PREFIX=".$EXECUTABLE.tmp."
 private=""
 trap '[ -z "$private" ] || rm -rf -- "$private"' EXIT
 make_private_dir() {
-  private=$(mktemp -d -- "$dir/.$EXECUTABLE.XXXXXXXX")
+  local leftover
+  for leftover in "$dir/$PRIVATE_PREFIX"*; do
+    if [ -d "$leftover" ] && [ ! -L "$leftover" ]; then rm -rf -- "$leftover"; fi
+  done
+  private=$(mktemp -d -- "$dir/${PRIVATE_PREFIX}XXXXXXXX")
 }
 
 # Two runs at once would interleave their renames: one at a time per directory.

@@ -77,6 +77,14 @@ describe("scripts/install.sh", () => {
     expect(listing(target)).toEqual(installed);
   });
 
+  it("a private directory a killed run left in DIR is removed by the next run", () => {
+    const leftover = join(target, ".cni-plugins.tmp.AbCdEf12");
+    mkdirSync(leftover, { recursive: true, mode: 0o700 });
+    writeFileSync(join(leftover, "cni-plugins"), "half a copy");
+    expect(install("--from", fakeExecutable("v1", ["loopback"]), target).code).toBe(0);
+    expect(Object.keys(listing(target))).toEqual([MANIFEST, "cni-plugins", "loopback"]);
+  });
+
   it("upgrades by rename: a process holding the old file keeps it whole; plugins no longer held are removed", () => {
     const v1 = fakeExecutable("v1", ["host-local", "loopback"]);
     expect(install("--from", v1, target).code).toBe(0);
