@@ -3,23 +3,26 @@
 #
 #   docker-run.sh DOCKER-RUN-ARGS...          e.g.  scripts/docker-run.sh --rm busybox ip addr
 #
-# A pause container is started with --net=none, its network namespace (/proc/<pid>/ns/net) attached to
-# every network of $NETCONFPATH by exec-plugins.sh, and `docker run --net=container:<pause> ARGS...` run in
-# it. On every exit path (the container's exit, a failed attach, an interrupted script) the networks are
-# detached and the pause container removed. The exit status is the one of `docker run`.
+# A pause container is started with --net=none, its network namespace held by a bind mount of
+# /proc/<pid>/ns/net on a file of this script's own (so that ADD and DEL act on that namespace even if the
+# pause dies and its pid is reused by another process), attached to every network of $NETCONFPATH by
+# exec-plugins.sh, and `docker run --net=container:<pause> ARGS...` run in it. On every exit path (the
+# container's exit, a failed attach, an interrupted script) the networks are detached, the namespace
+# unmounted and the pause container removed. The exit status is the one of `docker run`.
 #
 # Environment: DOCKER (the docker command, default `docker`; may carry options, e.g. `docker -H unix:///x`),
 # PAUSE_IMAGE (default busybox:latest, needs /bin/sleep), plus what exec-plugins.sh reads (NETCONFPATH,
 # CNI_PATH, CNI_ARGS, CNI_CACHE_DIR). The plugins run in this script's network namespace: that is the host
-# side of the networks.
+# side of the networks. Needs root (the bind mount).
 set -euo pipefail
 [[ ${DEBUG:-0} -gt 0 ]] && set -x
-if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  echo "Usage: $0 DOCKER-RUN-ARGS..." >&2
-  echo "  Runs \`docker run --net=container:<pause> DOCKER-RUN-ARGS...\` with the pause container's network" >&2
-  echo "  namespace attached to every network of \$NETCONFPATH (see scripts/exec-plugins.sh)." >&2
-  exit 2
-fi
+usage() {
+  echo "Usage: $0 DOCKER-RUN-ARGS..."
+  echo "  Runs \`docker run --net=container:<pause> DOCKER-RUN-ARGS...\` with the pause container's network"
+  echo "  namespace attached to every network of \$NETCONFPATH (see scripts/exec-plugins.sh)."
+}
+if [ $# -eq 0 ]; then usage >&2; exit 2; fi
+if [ "$1" = -h ] || [ "$1" = --help ]; then usage; exit 0; fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 read -r -a docker <<<"${DOCKER:-docker}"
@@ -28,7 +31,8 @@ PAUSE_IMAGE=${PAUSE_IMAGE:-busybox:latest}
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/docker-run.XXXXXX")
 pause=""
-netns=""
+netns="$workdir/netns" # the pause container's namespace, held by a bind mount while the script runs
+held=0
 attached=0
 cleanup() {
   local status=$?
@@ -39,6 +43,7 @@ cleanup() {
     wait "$user_client" 2>/dev/null || true
   fi
   if [ $attached = 1 ]; then "$HERE/exec-plugins.sh" del "$pause" "$netns" || true; fi
+  if [ $held = 1 ]; then umount "$netns" || true; fi
   if [ -n "$pause" ]; then "${docker[@]}" rm -f "$pause" >/dev/null || true; fi
   rm -rf "$workdir"
   exit "$status"
@@ -49,10 +54,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+pause_pid() {
+  "${docker[@]}" inspect -f '{{ if .State.Running }}{{ .State.Pid }}{{ else }}0{{ end }}' "$pause"
+}
 pause=$("${docker[@]}" run -d --net=none "$PAUSE_IMAGE" /bin/sleep 2147483647)
-pid=$("${docker[@]}" inspect -f '{{ .State.Pid }}' "$pause")
+pid=$(pause_pid)
 [ "${pid:-0}" -gt 0 ] || { echo "$0: pause container $pause is not running" >&2; exit 1; }
-netns=/proc/$pid/ns/net
+: >"$netns"
+mount --bind "/proc/$pid/ns/net" "$netns"
+held=1
+# The pid was read before the mount: the pause must still be that process, else the mount may hold
+# another process's namespace.
+[ "$(pause_pid)" = "$pid" ] || { echo "$0: pause container $pause exited while starting" >&2; exit 1; }
 
 attached=1
 "$HERE/exec-plugins.sh" add "$pause" "$netns"

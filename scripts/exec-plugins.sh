@@ -21,12 +21,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")
 
 usage() {
-  echo "Usage: $0 add|check|del CONTAINER-ID NETNS-PATH" >&2
-  echo "  Runs the CNI plugins of every network in \$NETCONFPATH for the container." >&2
-  exit 2
+  echo "Usage: $0 add|check|del CONTAINER-ID NETNS-PATH"
+  echo "  Runs the CNI plugins of every network in \$NETCONFPATH for the container."
 }
-[ $# -eq 3 ] || usage
-case $1 in add | check | del) ;; *) usage ;; esac
+if [ $# -eq 1 ] && { [ "$1" = -h ] || [ "$1" = --help ]; }; then usage; exit 0; fi
+[ $# -eq 3 ] || { usage >&2; exit 2; }
+case $1 in add | check | del) ;; *) usage >&2; exit 2 ;; esac
 COMMAND=$1
 
 has_configs() { compgen -G "$1/*.conflist" >/dev/null || compgen -G "$1/*.conf" >/dev/null || compgen -G "$1/*.json" >/dev/null; }

@@ -10,11 +10,15 @@
 # on every exit path: the command failing, attaching failing, or the script being interrupted.
 set -euo pipefail
 [[ ${DEBUG:-0} -gt 0 ]] && set -x
-if [ $# -eq 0 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  echo "Usage: $0 COMMAND [ARGS...]" >&2
-  echo "  Runs COMMAND in a new network namespace attached to every network of \$NETCONFPATH." >&2
-  exit 2
-fi
+usage() {
+  echo "Usage: $0 COMMAND [ARGS...]"
+  echo "  Runs COMMAND in a new network namespace attached to every network of \$NETCONFPATH."
+  echo "  With the default networks (scripts/net.d) the host keeps, as with Go's plugins: the cni0 bridge,"
+  echo "  net.ipv4.ip_forward=1, the nft table inet cni_plugins_masquerade, /var/lib/cni/networks/mynet."
+  echo "  README.md (\"What command 1 leaves on the host\") says how to remove them."
+}
+if [ $# -eq 0 ]; then usage >&2; exit 2; fi
+if [ "$1" = -h ] || [ "$1" = --help ]; then usage; exit 0; fi
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$HERE")

@@ -4,7 +4,7 @@
 // Needs root, ./build.sh and docker.io (installed when missing).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -124,10 +124,13 @@ describe.skipIf(process.getuid?.() !== 0)("scripts/docker-run.sh with a real doc
     expect(cachedFiles(cache)).toEqual([]);
   }
 
-  it("prints usage and exits 2 without arguments, starting nothing", () => {
+  it("prints usage and exits 2 without arguments, starting nothing; --help: usage on stdout, exit 0", () => {
     const r = dockerRun([]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^Usage: .*docker-run\.sh DOCKER-RUN-ARGS/);
+    const help = dockerRun(["--help"]);
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(help.stdout).toMatch(/^Usage: .*docker-run\.sh DOCKER-RUN-ARGS/);
     expect(containers()).toEqual([]);
   });
 
@@ -165,6 +168,79 @@ describe.skipIf(process.getuid?.() !== 0)("scripts/docker-run.sh with a real doc
       netconf = saved;
     }
     expectNothingLeft();
+  });
+
+  // Item 8 of issue 16: the pause container's pid, once reused by another process, must not lead DEL into
+  // that process's namespace. The docker command given to the script reports, as the pause's pid, a
+  // stand-in process that sits in the pause container's namespace and, once the containers run, execs
+  // itself (same pid) into a victim namespace that has an eth0 of its own: what a reused pid looks like.
+  it("the pause's pid reused by a process in another namespace: DEL still acts on the pause's namespace; the other eth0 stays", async () => {
+    const victim = createHostNetns(`dr-victim-${randomBytes(3).toString("hex")}`);
+    let standIn = 0;
+    try {
+      const victimEth0 = (): string => spawnSync("ip", ["-n", victim.name, "-o", "link", "show", "eth0"], { encoding: "utf8" }).stdout;
+      const made = spawnSync("ip", ["-n", victim.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer"], { encoding: "utf8" });
+      expect(made.stderr).toBe("");
+      expect(victimEth0()).toMatch(/^\d+: eth0@eth0-peer: /);
+      const wrapper = join(work, "docker-reusing-pid");
+      writeFileSync(
+        wrapper,
+        `#!/bin/bash
+        set -eu
+        real=(docker -H ${dockerd.host})
+        if [ "$1" = inspect ] && [[ "$3" == *State.Pid* ]]; then
+          if [ ! -s "${work}/stand-in.pid" ]; then
+            pid=$("\${real[@]}" inspect -f '{{ .State.Pid }}' "$4")
+            setsid nsenter --net=/proc/$pid/ns/net bash -c 'echo $$ >"${work}/stand-in.tmp"; mv "${work}/stand-in.tmp" "${work}/stand-in.pid"
+              while [ ! -e "${work}/reuse" ]; do sleep 0.05; done; exec nsenter --net=${victim.path} sleep 600' </dev/null >/dev/null 2>&1 &
+            while [ ! -s "${work}/stand-in.pid" ]; do sleep 0.05; done
+          fi
+          cat "${work}/stand-in.pid"
+          exit 0
+        fi
+        exec "\${real[@]}" "$@"
+`,
+        { mode: 0o755 },
+      );
+      const child = spawn("nsenter", [`--net=${host.path}`, DOCKER_RUN, "--rm", "--label", "cni-test=user", "busybox:latest", "sleep", "300"], {
+        env: { ...scriptEnv(), DOCKER: wrapper },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+      const waitFor = async (ready: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 30_000; // a hang guard, not a timing assertion
+        while (!ready() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      };
+      await waitFor(() => containers().length === 2);
+      expect(containers()).toHaveLength(2);
+      expect(leaseFiles(net.dataDir)).toHaveLength(1);
+      standIn = Number(readFileSync(join(work, "stand-in.pid"), "utf8"));
+
+      // the pid now names a process in the victim's namespace
+      writeFileSync(join(work, "reuse"), "");
+      const victimNs = statSync(victim.path).ino;
+      const nsOf = (pid: number): number | undefined => (existsSync(`/proc/${pid}/ns/net`) ? statSync(`/proc/${pid}/ns/net`).ino : undefined);
+      await waitFor(() => nsOf(standIn) === victimNs);
+      expect(nsOf(standIn)).toBe(victimNs);
+      expect(victimEth0()).toMatch(/^\d+: eth0@eth0-peer: /);
+
+      const user = dockerd.docker(["ps", "-q", "--filter", "label=cni-test=user"]).stdout.trim();
+      dockerd.docker(["kill", user]);
+      const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 30_000).unref());
+      const outcome = await Promise.race([exited, timeout]);
+      if (outcome === "timeout") child.kill("SIGKILL");
+      expect(outcome).toBe(137); // docker run's status for a killed container
+      expect(ownStderr(stderr)).toBe("");
+      expect(victimEth0()).toMatch(/^\d+: eth0@eth0-peer: /);
+      expectNothingLeft();
+    } finally {
+      if (standIn > 0) spawnSync("kill", ["-KILL", String(standIn)]);
+      deleteHostNetns(victim);
+      rmSync(join(work, "stand-in.pid"), { force: true });
+      rmSync(join(work, "reuse"), { force: true });
+    }
   });
 
   it("cleans up when interrupted while the container runs", async () => {

@@ -3,7 +3,7 @@
 // nor removed. Most cases install a small stand-in executable that answers `--list` like cni-plugins;
 // the last one installs the real bin/cni-plugins and runs a plugin from the installed links.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -25,8 +25,12 @@ interface Run {
   stdout: string;
   stderr: string;
 }
+/** install.sh ARGS, with the runtimes looked up under `root` (default: an empty one, so none is found). */
 function install(...args: string[]): Run {
-  const r = spawnSync(INSTALL, args, { encoding: "utf8", timeout: 60_000 });
+  return installUnder(join(work, "no-runtimes"), ...args);
+}
+function installUnder(root: string, ...args: string[]): Run {
+  const r = spawnSync(INSTALL, args, { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, CNI_INSTALL_ROOT: root } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -41,10 +45,13 @@ function fakeExecutable(version: string, plugins: string[]): string {
   return path;
 }
 
-/** name -> inode of every entry in the directory (temporaries included, so leftovers show). */
+// skipped only for a bin/ made by `./build.sh --separate`, which has no multi-call executable
+const separateBuild = !existsSync(join(REPO_ROOT, "bin", "cni-plugins")) && existsSync(join(REPO_ROOT, "bin", "loopback"));
+
+/** name -> inode of every entry in the directory (temporaries included, so leftovers show; links not followed). */
 function listing(dir: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const name of readdirSync(dir).sort()) out[name] = statSync(join(dir, name)).ino;
+  for (const name of readdirSync(dir).sort()) out[name] = lstatSync(join(dir, name)).ino;
   return out;
 }
 function runs(path: string): string {
@@ -68,6 +75,14 @@ describe("scripts/install.sh", () => {
 
     expect(install("--from", v1, target).code).toBe(0);
     expect(listing(target)).toEqual(installed);
+  });
+
+  it("a private directory a killed run left in DIR is removed by the next run", () => {
+    const leftover = join(target, ".cni-plugins.tmp.AbCdEf12");
+    mkdirSync(leftover, { recursive: true, mode: 0o700 });
+    writeFileSync(join(leftover, "cni-plugins"), "half a copy");
+    expect(install("--from", fakeExecutable("v1", ["loopback"]), target).code).toBe(0);
+    expect(Object.keys(listing(target))).toEqual([MANIFEST, "cni-plugins", "loopback"]);
   });
 
   it("upgrades by rename: a process holding the old file keeps it whole; plugins no longer held are removed", () => {
@@ -156,8 +171,6 @@ describe("scripts/install.sh", () => {
     expect(existsSync(target)).toBe(false);
   });
 
-  // skipped only for a bin/ made by `./build.sh --separate`, which has no multi-call executable
-  const separateBuild = !existsSync(join(REPO_ROOT, "bin", "cni-plugins")) && existsSync(join(REPO_ROOT, "bin", "loopback"));
   it.skipIf(separateBuild)("installs the real bin/cni-plugins: each installed name runs as that plugin", () => {
     const executable = ourPlugin("cni-plugins");
     const r = install("--from", executable, target);
@@ -170,5 +183,287 @@ describe("scripts/install.sh", () => {
     }
     expect(install("--uninstall", target).code).toBe(0);
     expect(readdirSync(target)).toEqual([]);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// A hostile neighbour (issue 16, item 4): root runs install.sh; another user (nobody, via setpriv) can
+// write some directory. Nothing may be written through what that user planted.
+
+const NOBODY = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+/** A shell script run as nobody; its exit status must be 0. */
+function asNobody(script: string): void {
+  const r = spawnSync("setpriv", [...NOBODY, "sh", "-c", script], { encoding: "utf8" });
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+}
+const NOBODY_UID = Number(spawnSync("id", ["-u", "nobody"], { encoding: "utf8" }).stdout.trim());
+
+/** Root-only files an attacker would like root to overwrite: path -> content. */
+function plantVictims(): Record<string, string> {
+  const victims: Record<string, string> = {};
+  for (const name of ["shadow-a", "shadow-b"]) {
+    const path = join(work, name);
+    writeFileSync(path, `root's ${name}\n`, { mode: 0o600 });
+    victims[path] = `root's ${name}\n`;
+  }
+  return victims;
+}
+function expectVictimsUntouched(victims: Record<string, string>): void {
+  for (const [path, content] of Object.entries(victims)) {
+    expect(readFileSync(path, "utf8")).toBe(content);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  }
+}
+
+/** Symlinks at every name the old install.sh wrote through: its fixed names and `<name>.<pid>.tmp` for pids about to come. */
+const SPRAY = `
+  next=$(( $(cat /proc/sys/kernel/ns_last_pid) + 1 ))
+  for name in .cni-plugins.manifest bridge host-local loopback cni-plugins; do ln -s "$VICTIM_A" "$DIR/$name"; done
+  for pid in $(seq "$next" $((next + 400))); do
+    for name in .cni-plugins.manifest .cni-plugins .host-local .loopback; do ln -s "$VICTIM_B" "$DIR/$name.$pid.tmp"; done
+  done`;
+
+describe("scripts/install.sh and a directory another user can write (item 4)", () => {
+  beforeEach(() => chmodSync(work, 0o755)); // nobody may walk to the directories below
+
+  it("DIR writable by others: refused before anything is written, nothing written through the planted links", () => {
+    const victims = plantVictims();
+    const [victimA, victimB] = Object.keys(victims);
+    mkdirSync(target, { recursive: true, mode: 0o755 });
+    chmodSync(target, 0o777);
+    asNobody(`DIR=${target} VICTIM_A=${victimA} VICTIM_B=${victimB}; ${SPRAY}`);
+    const planted = listing(target);
+
+    const r = install("--from", fakeExecutable("v1", ["bridge", "host-local", "loopback"]), target);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`refusing ${target}: ${target} is writable by group or others (mode 777)`);
+    expectVictimsUntouched(victims);
+    expect(listing(target)).toEqual(planted);
+
+    const removal = install("--uninstall", target);
+    expect(removal.code).toBe(1);
+    expectVictimsUntouched(victims);
+  });
+
+  it("DIR owned by another user: refused", () => {
+    mkdirSync(target, { recursive: true, mode: 0o755 });
+    chownSync(target, NOBODY_UID, 0);
+    const r = install("--from", fakeExecutable("v1", ["loopback"]), target);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`refusing ${target}: ${target} is owned by uid ${NOBODY_UID}, not root`);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it("a directory above DIR writable by others (not sticky): refused, also when DIR does not exist yet (nothing made)", () => {
+    const parent = join(work, "shared");
+    mkdirSync(parent, { mode: 0o755 });
+    chmodSync(parent, 0o777);
+    for (const dir of [join(parent, "bin"), join(parent, "new", "bin")]) {
+      if (dir === join(parent, "bin")) mkdirSync(dir, { mode: 0o755 });
+      const r = install("--from", fakeExecutable("v1", ["loopback"]), dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`refusing ${dir}: ${parent} is writable by group or others (mode 777)`);
+    }
+    expect(readdirSync(parent)).toEqual(["bin"]);
+    expect(readdirSync(join(parent, "bin"))).toEqual([]);
+  });
+
+  it("DIR named through a symbolic link another user owns: refused; a sticky root-owned parent (as /tmp) is fine", () => {
+    const sticky = join(work, "tmp");
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const real = join(sticky, "bin");
+    mkdirSync(real, { mode: 0o755 });
+    const link = join(sticky, "link");
+    asNobody(`ln -s ${real} ${link}`);
+    const refused = install("--from", fakeExecutable("v1", ["loopback"]), link);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing ${link}: ${link} is owned by uid ${NOBODY_UID}, not root`);
+    expect(readdirSync(real)).toEqual([]);
+
+    const accepted = install("--from", fakeExecutable("v1", ["loopback"]), real);
+    expect(accepted.stderr).toBe("");
+    expect(accepted.code).toBe(0);
+    expect(Object.keys(listing(real))).toEqual([MANIFEST, "cni-plugins", "loopback"]);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Item 5: "ours" is the inode and the bytes. `rm DIR/*` frees the installed inode; a Go plugin copied in
+// gets it again (ext4 hands the freed inode out next; the manifest is set to that inode to make it certain).
+
+describe("scripts/install.sh and a reused inode (item 5)", () => {
+  it("a foreign file on the inode its own file had is neither removed by --uninstall nor replaced without --force", () => {
+    expect(install("--from", fakeExecutable("v1", ["bridge", "loopback"]), target).code).toBe(0);
+    const manifest = readFileSync(join(target, MANIFEST), "utf8");
+    const installedInode = statSync(join(target, "bridge")).ino;
+    for (const name of ["bridge", "cni-plugins", "loopback"]) rmSync(join(target, name));
+    writeFileSync(join(target, "bridge"), "go's bridge\n", { mode: 0o755 });
+    const goInode = statSync(join(target, "bridge")).ino;
+    writeFileSync(join(target, MANIFEST), manifest.replace(`:${installedInode} `, `:${goInode} `));
+    expect(readFileSync(join(target, MANIFEST), "utf8")).toContain(`:${goInode} `);
+
+    const again = install("--from", fakeExecutable("v2", ["bridge", "loopback"]), target);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`not replacing files it did not install: ${join(target, "bridge")}`);
+
+    const removed = install("--uninstall", target);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toContain(`left ${join(target, "bridge")}: not the file install.sh installed`);
+    expect(readFileSync(join(target, "bridge"), "utf8")).toBe("go's bridge\n");
+    expect(Object.keys(listing(target))).toEqual(["bridge"]);
+  });
+
+  it("a manifest of an older install.sh (no hash): its files are not taken for its own", () => {
+    expect(install("--from", fakeExecutable("v1", ["loopback"]), target).code).toBe(0);
+    const manifest = readFileSync(join(target, MANIFEST), "utf8");
+    writeFileSync(join(target, MANIFEST), manifest.replace(/^(file \S+) [0-9a-f]{64}$/m, "$1"));
+    const removed = install("--uninstall", target);
+    expect(removed.stderr).toContain(`left ${join(target, "loopback")}`);
+    expect(existsSync(join(target, "loopback"))).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Item 13: --force keeps what it replaces and --uninstall puts it back; --from takes any file name.
+
+describe("scripts/install.sh --force, --uninstall and --from (item 13)", () => {
+  function goPlugins(names: string[]): Record<string, number> {
+    mkdirSync(target, { recursive: true });
+    const inodes: Record<string, number> = {};
+    for (const name of names) {
+      writeFileSync(join(target, name), `go's ${name}\n`, { mode: 0o755 });
+      inodes[name] = statSync(join(target, name)).ino;
+    }
+    return inodes;
+  }
+
+  it("--force keeps each file it replaces in DIR/.cni-plugins.replaced; --uninstall puts them back, the same files", () => {
+    const go = goPlugins(["bridge", "host-local", "portmap"]);
+    const forced = install("--force", "--from", fakeExecutable("v1", ["bridge", "host-local", "loopback"]), target);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toContain(`replaced bridge host-local (kept in ${target}/.cni-plugins.replaced/)`);
+    expect(runs(join(target, "bridge"))).toBe("v1 as bridge");
+    expect(listing(join(target, ".cni-plugins.replaced"))).toEqual({ bridge: go.bridge, "host-local": go["host-local"] });
+
+    const removed = install("--uninstall", target);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain("put back the files --force replaced: bridge host-local");
+    expect(listing(target)).toEqual(go);
+    for (const name of Object.keys(go)) expect(readFileSync(join(target, name), "utf8")).toBe(`go's ${name}\n`);
+  });
+
+  it("an upgrade that drops a plugin puts back the file --force replaced under that name", () => {
+    const go = goPlugins(["loopback"]);
+    expect(install("--force", "--from", fakeExecutable("v1", ["bridge", "loopback"]), target).code).toBe(0);
+    const upgrade = install("--from", fakeExecutable("v2", ["bridge"]), target);
+    expect(upgrade.code).toBe(0);
+    expect(statSync(join(target, "loopback")).ino).toBe(go.loopback);
+    expect(Object.keys(listing(target))).toEqual([MANIFEST, "bridge", "cni-plugins", "loopback"]);
+  });
+
+  it("--force over a name whose earlier replaced file is still kept: refused, nothing changed", () => {
+    goPlugins(["bridge"]);
+    expect(install("--force", "--from", fakeExecutable("v1", ["bridge"]), target).code).toBe(0);
+    const other = join(work, "other-bridge");
+    writeFileSync(other, "another bridge\n", { mode: 0o755 });
+    renameSync(other, join(target, "bridge"));
+    const before = listing(target);
+    const r = install("--force", "--from", fakeExecutable("v2", ["bridge"]), target);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${target}/.cni-plugins.replaced/bridge already keeps a file an earlier --force replaced`);
+    expect(listing(target)).toEqual(before);
+    expect(readFileSync(join(target, ".cni-plugins.replaced", "bridge"), "utf8")).toBe("go's bridge\n");
+  });
+
+  it.skipIf(separateBuild)("--from a build saved under another name (cni-plugins-next) installs it", () => {
+    const next = join(work, "cni-plugins-next");
+    symlinkSync(ourPlugin("cni-plugins"), next); // what matters is the name it is run by
+    const r = install("--from", next, target);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(Object.keys(listing(target))).toEqual(expect.arrayContaining(["cni-plugins", "ptp", "veth", "bridge"]));
+    expect(runPlugin(join(target, "ptp"), {}).stderr).toContain("CNI veth plugin");
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// Item 12: which copy each runtime will run. The runtimes' programs, configs and plugin dirs are looked up
+// under CNI_INSTALL_ROOT: a fake machine in the temp dir (never this machine's /usr/lib/cni or /opt/cni/bin).
+
+describe("scripts/install.sh says which copy the runtimes will run (item 12)", () => {
+  let root: string;
+  beforeEach(() => {
+    root = join(work, "root");
+  });
+
+  /** Files of the fake machine: path under root -> content (an executable when it starts with #!). */
+  function machine(files: Record<string, string>): void {
+    for (const [path, content] of Object.entries(files)) {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), content, { mode: content.startsWith("#!") ? 0o755 : 0o644 });
+    }
+  }
+  const GO_PLUGIN = "#!/bin/sh\necho go\n";
+  /** Debian bookworm: containerd's config names /usr/lib/cni, podman's default order finds Go's plugins there first. */
+  const DEBIAN = {
+    "usr/bin/containerd": "#!/bin/sh\nexit 1\n",
+    "etc/containerd/config.toml": 'version = 2\n[plugins]\n  [plugins."io.containerd.grpc.v1.cri".cni]\n    bin_dir = "/usr/lib/cni"\n    conf_dir = "/etc/cni/net.d"\n',
+    "usr/bin/podman": "#!/bin/sh\nexit 1\n",
+    "usr/share/containers/containers.conf": '[network]\n#cni_plugin_dirs = [\n#  "/usr/local/libexec/cni",\n#]\n#network_backend = ""\n',
+    "usr/lib/cni/bridge": GO_PLUGIN,
+    "usr/lib/cni/host-local": GO_PLUGIN,
+    "usr/lib/cni/ptp": GO_PLUGIN,
+  };
+
+  it("Debian's layout into /opt/cni/bin: warns that containerd reads only /usr/lib/cni and podman finds Go's plugins there first", () => {
+    machine(DEBIAN);
+    const dir = join(root, "opt/cni/bin");
+    const r = installUnder(root, "--from", fakeExecutable("v1", ["bridge", "host-local", "loopback", "ptp", "cnitool"]), dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `install.sh: warning: containerd runs plugins from ${root}/usr/lib/cni (bin_dir in /etc/containerd/config.toml), not from ${dir}: it will not run these (scripts/install.sh ${root}/usr/lib/cni installs them there)`,
+    );
+    expect(r.stderr).toContain(
+      `install.sh: warning: podman will run ${root}/usr/lib/cni/bridge ${root}/usr/lib/cni/host-local ${root}/usr/lib/cni/ptp instead (another copy earlier in its search order: ` +
+        `${root}/usr/local/libexec/cni ${root}/usr/libexec/cni ${root}/usr/local/lib/cni ${root}/usr/lib/cni ${root}/opt/cni/bin; podman's default)`,
+    );
+    expect(r.stdout).toContain(`install.sh: podman will run these from ${dir}: loopback (its search order:`);
+    expect(r.stdout).not.toContain("cnitool (");
+  });
+
+  it("into the runtimes' own dirs: each runs the installed copy (bin_dirs lists, multi-line arrays, later files override)", () => {
+    machine({
+      ...DEBIAN,
+      "etc/containerd/config.toml": "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.cni]\n  bin_dirs = ['/opt/cni/bin'] # ours\n",
+      "etc/containers/containers.conf": '[network]\ncni_plugin_dirs = [\n  "/opt/cni/bin",\n  "/usr/lib/cni",\n]\n',
+      "etc/crio/crio.conf": '[crio.network]\nplugin_dirs = [\n\t"/opt/cni/bin/",\n]\n',
+    });
+    const dir = join(root, "opt/cni/bin");
+    const r = installUnder(root, "--from", fakeExecutable("v1", ["bridge", "host-local"]), dir);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`install.sh: containerd will run these from ${dir}: bridge host-local (its search order: ${dir}; bin_dir in /etc/containerd/config.toml)`);
+    expect(r.stdout).toContain(`install.sh: podman will run these from ${dir}: bridge host-local (its search order: ${dir} ${root}/usr/lib/cni; cni_plugin_dirs in containers.conf)`);
+    expect(r.stdout).toContain(`install.sh: cri-o will run these from ${dir}: bridge host-local (its search order: ${dir}; plugin_dirs in crio.conf)`);
+  });
+
+  it("containerd without bin_dir in its config: its built-in default (containerd config default); podman on netavark: no CNI plugins", () => {
+    machine({
+      "usr/bin/containerd": `#!/bin/sh\n[ "$1 $2" = "config default" ] || exit 1\nprintf '[plugins."io.containerd.grpc.v1.cri".cni]\\n  bin_dir = "/usr/libexec/cni"\\n'\n`,
+      "etc/containerd/config.toml": "version = 2\n",
+      "etc/containers/containers.conf": '[network]\nnetwork_backend = "netavark"\n',
+    });
+    const dir = join(root, "usr/libexec/cni");
+    const r = installUnder(root, "--from", fakeExecutable("v1", ["bridge"]), dir);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(`install.sh: containerd will run these from ${dir}: bridge (its search order: ${dir}; containerd's default)`);
+    expect(r.stdout).toContain("install.sh: podman: network_backend netavark: podman runs no CNI plugins");
+  });
+
+  it("no runtime here: nothing said about runtimes", () => {
+    const r = installUnder(root, "--from", fakeExecutable("v1", ["bridge"]), join(work, "bin"));
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`install.sh: ${join(work, "bin")}/cni-plugins with links bridge\n`);
   });
 });

@@ -1,7 +1,7 @@
 // The multi-call executable: bin/cni-plugins holds every plugin and bin/<plugin> are hard links to it;
 // the invoked name picks the plugin. IPAM delegation to a host-local that is this very file runs
 // in-process, anything else (a copy, Go's) is spawned, with the same answers and the same store.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +81,20 @@ describe.skipIf(SEPARATE_BUILD)("bin/: one executable, each plugin a hard link t
     const itself = runPlugin(MULTICALL, {});
     expect(itself.code).toBe(1);
     expect(itself.stderr).toContain("cni-plugins --list");
+  });
+
+  it("cni-plugins --help: the usage on stdout, exit 0", () => {
+    const help = spawnSync(MULTICALL, ["--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stderr).toBe("");
+    expect(help.stdout).toContain(`cni-plugins: the CNI plugins ${listedPlugins(MULTICALL).filter((n) => n !== "cnitool").join(", ")} and the tool cnitool`);
+  });
+
+  it("ptp is a name of veth: bin/ptp is listed, linked and answers as veth", () => {
+    expect(listedPlugins(MULTICALL)).toEqual(expect.arrayContaining(["ptp", "veth"]));
+    const about = runPlugin(ourPlugin("ptp"), {});
+    expect(about.code).toBe(0);
+    expect(about.stderr).toMatch(/^CNI veth plugin v/);
   });
 });
 

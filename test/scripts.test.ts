@@ -4,7 +4,7 @@
 // throwaway namespace and nothing reaches this machine's own network or files. What is left afterwards
 // is inspected inside that same isolated run.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -112,11 +112,45 @@ describe("priv-net-run.sh with the default configs (mynet bridge 10.22.0.0/16 + 
     expect(leftovers(r.stdout)).toEqual(CLEAN);
   });
 
-  it("usage on wrong arguments", () => {
-    for (const args of [[], ["--help"]]) {
-      const r = spawnSync(PRIV_NET_RUN, args, { encoding: "utf8" });
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/^Usage: .*priv-net-run\.sh COMMAND \[ARGS\.\.\.\]/);
+  it("what the README says command 1 leaves on the host is there, and its command list removes it", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### What command 1 leaves on the host"));
+    const removal = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    expect(removal).toContain("ip link del cni0");
+    const r = isolated(
+      `sysctl -qw net.ipv4.ip_forward=0
+      "$PRIV" true; echo "status=$?"
+      echo "forwarding: $(cat /proc/sys/net/ipv4/ip_forward)"
+      echo "tables: $(nft list tables | tr '\\n' ' ')"
+      echo "store: $(cd /var/lib/cni/networks && find . -mindepth 1 | sort | tr '\\n' ' ')"
+      ${LEFTOVERS}
+      ${removal}
+      echo "after-forwarding: $(cat /proc/sys/net/ipv4/ip_forward)"
+      echo "after-tables: $(nft list tables | tr '\\n' ' ')"
+      echo "after-store: $(ls -A /var/lib/cni/networks | tr '\\n' ' ')"
+      echo "after-links: $(ip -o link show | awk -F': ' '{print $2}' | tr '\\n' ' ')"`,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("status=0");
+    expect(leftovers(r.stdout)).toEqual(CLEAN);
+    expect(r.stdout).toContain("forwarding: 1");
+    expect(r.stdout).toMatch(/^tables: table inet cni_plugins_masquerade $/m);
+    expect(r.stdout).toMatch(/^store: \.\/\.host-local-index \.\/\.host-local-index\/mynet .*\.\/mynet \.\/mynet\/last_reserved_ip\.0 \.\/mynet\/lock $/m);
+    expect(r.stdout).toMatch(/^after-forwarding: 0$/m);
+    expect(r.stdout).toMatch(/^after-tables: $/m);
+    expect(r.stdout).toMatch(/^after-store: \.host-local-index $/m);
+    expect(r.stdout).toMatch(/^after-links: lo $/m);
+  });
+
+  it("usage on wrong arguments (exit 2); --help: usage on stdout, exit 0, naming what stays on the host", () => {
+    const r = spawnSync(PRIV_NET_RUN, [], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^Usage: .*priv-net-run\.sh COMMAND \[ARGS\.\.\.\]/);
+    for (const option of ["--help", "-h"]) {
+      const help = spawnSync(PRIV_NET_RUN, [option], { encoding: "utf8" });
+      expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: "" });
+      expect(help.stdout).toMatch(/^Usage: .*priv-net-run\.sh COMMAND \[ARGS\.\.\.\]/);
+      expect(help.stdout).toContain("the cni0 bridge");
     }
   });
 });
@@ -183,11 +217,16 @@ describe("exec-plugins.sh", () => {
     expect(leftovers(r.stdout)).toMatchObject({ cache: "", links: "lo br-a" });
   });
 
-  it("usage on wrong arguments", () => {
-    for (const args of [[], ["add", "x"], ["frob", "x", "/y"]]) {
+  it("usage on wrong arguments (exit 2); --help: usage on stdout, exit 0", () => {
+    for (const args of [[], ["add", "x"], ["frob", "x", "/y"], ["--help", "x"]]) {
       const r = spawnSync(EXEC_PLUGINS, args, { encoding: "utf8" });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/^Usage: .*exec-plugins\.sh add\|check\|del CONTAINER-ID NETNS-PATH/);
+    }
+    for (const option of ["--help", "-h"]) {
+      const help = spawnSync(EXEC_PLUGINS, [option], { encoding: "utf8" });
+      expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: "" });
+      expect(help.stdout).toMatch(/^Usage: .*exec-plugins\.sh add\|check\|del CONTAINER-ID NETNS-PATH/);
     }
   });
 });

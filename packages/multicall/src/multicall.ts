@@ -16,6 +16,9 @@ export function invokedName(argv0: string): string {
 /** The option that makes `cni-plugins --list` print its plugin names, one a line (build.sh and install.sh link them). */
 export const LIST_OPTION = "--list";
 
+/** `cni-plugins --help` (or -h): the usage on stdout, exit 0. */
+export const HELP_OPTIONS: readonly string[] = ["--help", "-h"];
+
 export interface MulticallOptions {
   /** file identity by stat(2): tells whether a delegated plugin's file is this executable */
   fileIdentity: FileIdentityOf;
@@ -42,6 +45,10 @@ export async function runMulticall(registry: PluginRegistry, options: MulticallO
       // every name bin/ and install.sh link: the plugins, then the commands
       const names = [...pluginNames(registry), ...[...(options.commands?.keys() ?? [])].sort()];
       process.stdout.write(names.map((n) => `${n}\n`).join(""));
+      return;
+    }
+    if (name === EXECUTABLE_NAME && args.length === 1 && HELP_OPTIONS.includes(args[0]!)) {
+      process.stdout.write(usage(name, registry, options.commands));
       return;
     }
     refuseUnknownName(name, registry, process.env.CNI_COMMAND ?? "", options.commands);

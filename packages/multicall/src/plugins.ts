@@ -1,5 +1,6 @@
 // The registry of the shipped executable. Plugins never import each other: this is the one place that
-// knows them all. A new plugin is one line here; build.sh links bin/<name> for every name in it.
+// knows them all. A new plugin is one line here; build.sh links bin/<name> for every name in it (a plugin
+// may have two names: ptp is veth).
 //
 // Static imports: each plugin module's top level is one definePlugin() call, cheap to run for every
 // plugin. Lazy `import()` was measured slower to start (esbuild then wraps every module of the bundle
@@ -15,5 +16,7 @@ export const PLUGINS: PluginRegistry = new Map<string, Plugin>([
   ["bridge", bridge],
   ["host-local", hostLocal],
   ["loopback", loopback],
+  // the reference's name for veth's job: Go `"type": "ptp"` configs run unchanged
+  ["ptp", veth],
   ["veth", veth],
 ]);

@@ -71,7 +71,10 @@ describe("the invoked name", () => {
 
   it("the shipped registry holds host-local and loopback (and what came since), each under its own name", () => {
     expect([...PLUGINS.keys()]).toEqual(expect.arrayContaining(["host-local", "loopback"]));
-    for (const [name, plugin] of PLUGINS) expect(plugin.spec.about).toContain(name);
+    // ptp is the reference's name for veth's job: the same plugin, so Go "type": "ptp" configs run unchanged
+    const aliases = new Map([["ptp", "veth"]]);
+    for (const [name, plugin] of PLUGINS) expect(plugin.spec.about).toContain(aliases.get(name) ?? name);
+    expect(PLUGINS.get("ptp")).toBe(PLUGINS.get("veth"));
   });
 
   it("usage names every plugin and no prototype name is a plugin", () => {
@@ -109,6 +112,14 @@ describe("commands beside the plugins (cnitool)", () => {
     expect(await captured("/x/bin/tool-b", [], commands)).toBe("");
     expect(ran).toEqual(["b"]);
     expect(await captured("/x/bin/cni-plugins", ["--list"], commands)).toBe("tool-a\ntool-b\n");
+  });
+
+  it("cni-plugins --help and -h: the usage on stdout, exit status 0", async () => {
+    for (const option of ["--help", "-h"]) {
+      process.exitCode = undefined;
+      expect(await captured("/x/bin/cni-plugins", [option], COMMANDS)).toBe(usage("cni-plugins", new Map(), COMMANDS));
+      expect(process.exitCode).toBeUndefined();
+    }
   });
 });
 
