@@ -17,13 +17,17 @@ usage() {
   echo "usage: ./build.sh [test] [--separate]" >&2
   exit 2
 }
+help() {
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+}
 RUN_TESTS=0
 SEPARATE=${SEPARATE:-0}
 for arg in "$@"; do
   case "$arg" in
     test) RUN_TESTS=1 ;;
     --separate) SEPARATE=1 ;;
-    -h | --help) usage ;;
+    -h | --help) help ;;
     *) echo "build.sh: unknown argument: $arg" >&2; usage ;;
   esac
 done
@@ -177,6 +181,11 @@ build_separate() {
     [ -f "$dir/src/main.ts" ] || continue
     bundle_and_compile "$dir/src/main.ts" "$name"
   done
+  # ptp is veth's second name (the reference's name for its job): Go ptp configs run unchanged
+  if [ -f bin/veth ]; then
+    ln -f bin/veth "bin/.ptp.$$.tmp"
+    replace_file "bin/.ptp.$$.tmp" bin/ptp
+  fi
   for name in $old_links; do
     if [ "bin/$name" -ef "bin/$MULTICALL" ]; then rm -f "bin/$name"; fi
   done
