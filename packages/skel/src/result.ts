@@ -55,6 +55,22 @@ export function decodeResultAt(value: unknown, fallbackVersion: string | undefin
   return result;
 }
 
+/**
+ * Every `ips[].interface` of `result` must index its `interfaces`: a CHECK (or a chained plugin) that
+ * looks the interface up would otherwise read past the list, or succeed having checked nothing. Code 7
+ * naming the field, e.g. `prevResult.ips[0].interface 7 is out of range (1 interfaces)`; `where` is the
+ * result's own key ("prevResult"). An IP without `interface` (IPAM results, 0.1/0.2) is fine.
+ */
+export function validateInterfaceIndexes(result: Result, where: string): void {
+  const count = result.interfaces?.length ?? 0;
+  const ips = result.ips ?? [];
+  for (let n = 0; n < ips.length; n++) {
+    const index = ips[n]!.interface;
+    if (index === undefined || index === null || (index >= 0 && index < count)) continue;
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `${at(where, `ips[${n}].interface`)} ${index} is out of range (${count} interfaces)`);
+  }
+}
+
 function at(where: string, key: string): string {
   return where ? `${where}.${key}` : key;
 }
