@@ -1,7 +1,8 @@
 // The ADD undo stack: every step that creates something is one `undo.step(what, create, remove)`, the
 // only way to register a removal; when a later step fails, the removals run newest first before the
-// error is printed, so a failed ADD leaves nothing behind. A step's `create` is all or nothing: when it
-// throws it has left nothing behind (or cleaned up itself), so nothing is registered for it.
+// error is printed, so a failed ADD leaves nothing behind (docs/protocol.md §6). A step's `create` is
+// all or nothing: when it throws it has left nothing behind (or cleaned up itself), so nothing is
+// registered for it.
 import { CniError, toCniError } from "@cni/skel";
 
 /** Removes one thing an ADD step created. May be async (e.g. IPAM DEL through delegation). */

@@ -1,5 +1,5 @@
 // Results of every spec version: reading any of them into the current (1.1.0) shape, and writing the
-// current shape out in any version (protocol.md §4). Conversions go through the current shape, which
+// current shape out in any version (docs/protocol.md §4). Conversions go through the current shape, which
 // holds everything every version can say, so all 7×7 directions follow the Go rules:
 //   1.x -> 0.3/0.4: ips gain "version", interfaces lose the 1.1-only fields;
 //   -> 0.1/0.2: first IP of each family, routes under the family of their dst, no IP at all is an error;

@@ -1,4 +1,4 @@
-// Results: reading every version, writing every version, and all 7×7 conversions (protocol.md §4).
+// Results: reading every version, writing every version, and all 7×7 conversions (docs/protocol.md §4).
 import { describe, expect, it } from "vitest";
 import { CniError, ErrorCode, formatCIDR, formatIP, formatResult, parseCIDR, parseIP, parseResult, validateInterfaceIndexes, type Result } from "../src/index";
 import { ALL } from "./helpers";
