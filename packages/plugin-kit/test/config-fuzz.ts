@@ -5,7 +5,8 @@
 // run (bench/fuzz.sh). Plugins import this; it imports no plugin.
 import { expect } from "vitest";
 import { CniError, parseNetConf, type CmdArgs, type JsonObject } from "@cni/skel";
-import { Random, STRING_SEEDS, mutateString, randomContainer, randomJson } from "../../skel/test/fuzz-random";
+import { readContainerMac } from "../src/index";
+import { Random, STRING_SEEDS, forAll, mutateString, randomContainer, randomJson } from "../../skel/test/fuzz-random";
 
 /** An IPAM section with every host-local key, for the plugins that delegate to it. */
 export const FUZZ_IPAM: JsonObject = {
@@ -26,9 +27,9 @@ const KEYS = [
 const ARGS_ALPHABET = "=;IPMACgnoreUnknown01:.afx ";
 
 /** A MAC as the readers print it. */
-export const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
-export interface FuzzInput {
+interface FuzzInput {
   raw: JsonObject;
   args: string;
 }
@@ -62,11 +63,20 @@ function cniArgs(random: Random): string {
   }
 }
 
-/** The generator of inputs around `base`. */
-export const mutationsOf = (base: JsonObject) => (random: Random): FuzzInput => ({ raw: mutated(random, base), args: cniArgs(random) });
+/**
+ * The property `name` over inputs generated around `base`: `check` gets the ADD CmdArgs of each input
+ * whose config skel accepts (CNI_ARGS included); FUZZ_RUNS of them.
+ */
+export function forAllConfigs(name: string, base: JsonObject, check: (args: CmdArgs) => void): void {
+  const generate = (random: Random): FuzzInput => ({ raw: mutated(random, base), args: cniArgs(random) });
+  forAll(name, generate, (input) => {
+    const args = fuzzCmdArgs(input);
+    if (args !== undefined) check(args);
+  });
+}
 
 /** The ADD CmdArgs of an input, or undefined when skel already refuses its config. */
-export function fuzzCmdArgs(input: FuzzInput): CmdArgs | undefined {
+function fuzzCmdArgs(input: FuzzInput): CmdArgs | undefined {
   let config;
   try {
     config = parseNetConf(input.raw);
@@ -105,4 +115,10 @@ export function expectBothOutcomes(name: string): void {
   const counts = tally.get(name);
   expect(counts?.passed, `${name}: no generated input was accepted`).toBeGreaterThan(0);
   expect(counts?.refused, `${name}: no generated input was refused`).toBeGreaterThan(0);
+}
+
+/** The kit's MAC reader (CNI_ARGS, args.cni, runtimeConfig): a MAC in lowercase or a CniError. */
+export function checkContainerMac(args: CmdArgs): void {
+  const mac = readOrCniError("readContainerMac", () => readContainerMac(args));
+  if (mac !== undefined) expect(mac).toMatch(MAC);
 }

@@ -3,8 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { cidrContains, compareIP, formatIP, parseIP, type JsonObject } from "@cni/skel";
 import { loadIpamConfig } from "../src/config";
-import { forAll } from "../../../packages/skel/test/fuzz-random";
-import { FUZZ_IPAM, expectBothOutcomes, fuzzCmdArgs, mutationsOf, readOrCniError } from "../../../packages/plugin-kit/test/config-fuzz";
+import { FUZZ_IPAM, expectBothOutcomes, forAllConfigs, readOrCniError } from "../../../packages/plugin-kit/test/config-fuzz";
 
 const BASE: JsonObject = {
   cniVersion: "0.3.1", name: "fuzznet", type: "host-local", ipam: FUZZ_IPAM,
@@ -13,10 +12,8 @@ const BASE: JsonObject = {
 
 describe("host-local config reader on generated configs", () => {
   it("loadIpamConfig gives checked ranges or a CniError", () => {
-    forAll("host-local config", mutationsOf(BASE), (input) => {
-      const args = fuzzCmdArgs(input);
-      if (args === undefined) return;
-      const conf = readOrCniError("loadIpamConfig", () => loadIpamConfig(args.config, input.args));
+    forAllConfigs("host-local config", BASE, (args) => {
+      const conf = readOrCniError("loadIpamConfig", () => loadIpamConfig(args.config, args.args));
       if (conf === undefined) return;
       expect(conf.rangeSets.length).toBeGreaterThan(0);
       expect(conf.dataDir.length).toBeGreaterThan(0);
