@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Three layers (design.md "Tests"):
+// Three layers (docs/design.md, "Tests"):
 //   unit     — pure logic, no root, no kernel: packages/*/test, plugins/*/test (*.test.ts)
 //   kernel   — real rtnetlink inside namespaces the test creates (*.kernel.test.ts), needs root
 //   blackbox — the compiled executables in bin/, run as a runtime runs them (test/**), needs root + ./build.sh

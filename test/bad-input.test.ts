@@ -2,7 +2,7 @@
 // throwaway namespace: every case must end in a CNI error on stdout (right code, a message naming the
 // problem), exit 1, no hang, and nothing created — no link in either namespace, no lease file, no nft table.
 // The cases are data (built per plugin below) and run with limited parallelism; the assertions per case
-// then read the stored outputs. Codes follow protocol.md §5 (and the Go reference where it is debatable).
+// then read the stored outputs. Codes follow docs/protocol.md §5 (and the Go reference where it is debatable).
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -217,6 +217,22 @@ describe("bridge", () => {
     expectNothingLeft([BR]);
   });
 
+  it("CHECK refuses a prevResult whose ips[].interface is out of range or negative, code 7 naming it", () => {
+    const conf = config("1.0.0", "v4", { isGateway: true });
+    const result = added(runPlugin(BRIDGE, call("ADD", conf)));
+    expect(runPlugin(BRIDGE, call("CHECK", { ...conf, prevResult: result })).code).toBe(0);
+    for (const index of [7, -1]) {
+      const prevResult = structuredClone(result);
+      prevResult.ips![0]!.interface = index;
+      expect(failed(runPlugin(BRIDGE, call("CHECK", { ...conf, prevResult })))).toMatchObject({
+        code: 7,
+        msg: `prevResult.ips[0].interface ${index} is out of range (3 interfaces)`,
+      });
+    }
+    expect(runPlugin(BRIDGE, call("DEL", conf)).code).toBe(0);
+    expectNothingLeft([BR]);
+  });
+
   it("L2 (ipam {}): no addresses, eth0 up, CHECK works; disableContainerInterface leaves it down; L2 at 0.2.0 fails before creating anything", () => {
     const conf = config("1.0.0", "l2");
     const result = added(runPlugin(BRIDGE, call("ADD", conf)));

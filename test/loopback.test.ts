@@ -83,6 +83,18 @@ describe.each(["0.3.1", "0.4.0", "1.0.0", "1.1.0"])("loopback at cniVersion %s",
     expect(r.json).toEqual({ cniVersion: version, code: 7, msg: "Required prevResult missing" });
   });
 
+  it.runIf(VERSIONS_WITH_CHECK.includes(version))("CHECK refuses a prevResult whose ips[].interface is out of range or negative (code 7 naming it)", () => {
+    const added = runPlugin(LOOPBACK, call("ADD", version));
+    expect(added.code).toBe(0);
+    for (const [index, ipIndex] of [[7, 0], [-1, 1]] as const) {
+      const prevResult = structuredClone(added.json);
+      prevResult.ips[ipIndex].interface = index;
+      const r = runPlugin(LOOPBACK, call("CHECK", version, { stdin: { cniVersion: version, name: "lo-test", type: "loopback", prevResult } }));
+      expect(r.code).toBe(1);
+      expect(r.json).toEqual({ cniVersion: version, code: 7, msg: `prevResult.ips[${ipIndex}].interface ${index} is out of range (1 interfaces)` });
+    }
+  });
+
   it.runIf(!VERSIONS_WITH_CHECK.includes(version))("CHECK is refused below 0.4.0", () => {
     const r = runPlugin(LOOPBACK, call("CHECK", version));
     expect(r.code).toBe(1);

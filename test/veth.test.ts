@@ -248,6 +248,19 @@ describe("veth", () => {
     expect(failed(runPlugin(VETH, call("CHECK", withPrev))).msg).toBe("Expected Route {Dst: 10.96.0.1/32} not found in routing table");
   });
 
+  it("CHECK refuses a prevResult whose ips[].interface is out of range or negative, code 7 naming it", () => {
+    const conf = config("1.1.0", "v4");
+    const result = added(runPlugin(VETH, call("ADD", conf)));
+    for (const index of [7, -1]) {
+      const prevResult = structuredClone(result);
+      prevResult.ips[0]!.interface = index;
+      expect(failed(runPlugin(VETH, call("CHECK", { ...conf, prevResult })))).toMatchObject({
+        code: 7,
+        msg: `prevResult.ips[0].interface ${index} is out of range (2 interfaces)`,
+      });
+    }
+  });
+
   it("DEL releases the lease when CNI_NETNS is empty or the namespace is gone", () => {
     const conf = config("1.0.0", "dual");
     added(runPlugin(VETH, call("ADD", conf)));

@@ -1,6 +1,14 @@
-// One attachment of a container to a network, as the plugins' own state is keyed (masquerade rules, spoof
-// checks): what GC's `cni.dev/valid-attachments` lists, spelt the kit's way.
-import { validAttachments, type CmdArgs } from "@cni/skel";
+// One attachment of a container to a network, the job of bridge and veth (and of the next plugin that
+// wires a container): the ADD frame both run their steps in, the creating steps both take, and the DEL
+// and GC work on the state they keep per attachment (masquerade rules, spoof checks), keyed as GC's
+// `cni.dev/valid-attachments` lists it, spelt the kit's way.
+import { validAttachments, type CIDR, type CmdArgs } from "@cni/skel";
+import type { Netlink } from "@cni/netlink";
+import { deleteLinkIfPresent } from "./link";
+import { createMasquerade, type IpMasqBackend } from "./masquerade/index";
+import { withContainerNetns, withContainerNetnsIfPresent, withHostNetns } from "./netns";
+import { withUndo, type UndoStack } from "./undo";
+import { createVeth, type VethOptions, type VethPair } from "./veth";
 
 export interface AttachmentId {
   containerId: string;
@@ -12,4 +20,62 @@ export function validAttachmentIds(args: CmdArgs): AttachmentId[] {
   const ids: AttachmentId[] = [];
   for (const a of validAttachments(args.config)) ids.push({ containerId: a.containerID, ifName: a.ifname });
   return ids;
+}
+
+/** What an ADD's steps work with: the call, both namespaces (open) and the undo stack. */
+export interface AttachContext {
+  readonly args: CmdArgs;
+  readonly host: Netlink;
+  readonly container: Netlink;
+  readonly undo: UndoStack;
+}
+
+/**
+ * The frame of an ADD that attaches a container, always nested the same way: the host namespace, inside
+ * it the container's (CNI_NETNS; code 4 when it is not a network namespace, before anything is created),
+ * inside that the undo stack. A step that fails unwinds the stack while both handles are still open, then
+ * the handles close.
+ */
+export function withAttachment<T>(args: CmdArgs, body: (attach: AttachContext) => Promise<T>): Promise<T> {
+  return withHostNetns((host) =>
+    withContainerNetns(args.netns, (container) => withUndo((undo) => body({ args, host, container, undo }))),
+  );
+}
+
+/** Step: the veth pair (`ifName` in the container, its peer in the host), removed again by the undo. */
+export function addVethPair({ host, container, undo }: AttachContext, options: VethOptions): VethPair {
+  return undo.step(
+    "delete the host veth",
+    () => createVeth(container, host, options),
+    (pair) => void deleteLinkIfPresent(host, pair.host.name),
+  );
+}
+
+/**
+ * Step: masquerade traffic from `cidrs` leaving their subnets, torn down again by the undo. (Setup is all
+ * or nothing: one nftables transaction, or one iptables-restore per family with the first undone when
+ * the second fails.)
+ */
+export function addMasquerade({ args, undo }: AttachContext, backend: IpMasqBackend, cidrs: readonly CIDR[]): void {
+  const masquerade = createMasquerade(backend);
+  undo.step(
+    "IP masquerade",
+    () => masquerade.setup(args.config.name, args.containerId, args.ifName, cidrs),
+    () => masquerade.teardown(args.config.name, args.containerId, args.ifName),
+  );
+}
+
+/** DEL: the container's interface (a veth takes its peer along); a namespace already gone took it with it. */
+export function deleteContainerInterface(args: CmdArgs): void {
+  withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+}
+
+/** DEL: this attachment's masquerade rules, found by (network, container id, ifname), never by address. */
+export function removeMasquerade(args: CmdArgs, backend: IpMasqBackend): void {
+  createMasquerade(backend).teardown(args.config.name, args.containerId, args.ifName);
+}
+
+/** GC: the network's masquerade rules of attachments not in `valid`. */
+export function gcMasquerade(args: CmdArgs, backend: IpMasqBackend, valid: readonly AttachmentId[]): void {
+  createMasquerade(backend).gc(args.config.name, valid);
 }

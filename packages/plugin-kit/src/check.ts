@@ -8,7 +8,6 @@ import {
   networkOf,
   parseCIDR,
   parseIP,
-  type CmdArgs,
   type Interface,
   type IPConfig,
   type Result,
@@ -17,16 +16,6 @@ import {
 import type { Link, Netlink, RouteFilter } from "@cni/netlink";
 import { netlinkStep } from "./errors";
 import { findLink } from "./link";
-
-/**
- * The prevResult CHECK must verify. The spec requires one; without it: code 7 (the network configuration
- * lacks a field the verb needs) `Required prevResult missing`. The Go plugins say the same with code 999.
- */
-export function requirePrevResult(args: CmdArgs): Result {
-  const prevResult = args.config.prevResult;
-  if (prevResult === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, "Required prevResult missing");
-  return prevResult;
-}
 
 /**
  * The entry of `result.interfaces` for the container's interface: named `ifName` with sandbox `netns`.

@@ -1,5 +1,5 @@
-// @cni/plugin-kit: what several plugins need, one owner per job (design.md). Plugins import it; it imports
-// @cni/skel and @cni/netlink and never a plugin.
+// @cni/plugin-kit: what several plugins need, one owner per job (docs/design.md, "The kit"). Plugins
+// import it; it imports @cni/skel and @cni/netlink and never a plugin.
 export { netlinkToCniError, netlinkStep, isNetlinkCode } from "./errors";
 export {
   openContainerNetns,
@@ -11,7 +11,17 @@ export {
 } from "./netns";
 export { readMtu } from "./config";
 export { readContainerMac, parseMac } from "./mac";
-export { validAttachmentIds, type AttachmentId } from "./attachment";
+export {
+  withAttachment,
+  addVethPair,
+  addMasquerade,
+  deleteContainerInterface,
+  removeMasquerade,
+  gcMasquerade,
+  validAttachmentIds,
+  type AttachContext,
+  type AttachmentId,
+} from "./attachment";
 export { withNftables, listIfPresent, commitFresh } from "./nftables";
 export { UndoStack, withUndo, type UndoAction } from "./undo";
 export { ipamAdd, ipamDel, ipamCheck, ipamStatus, ipamGc, ipamType, applyDnsOverride } from "./ipam";
@@ -25,8 +35,8 @@ export {
   OPERSTATE_TIMEOUT_MS,
 } from "./link";
 export { configureInterface, settleAddresses, DAD_SETTLE_TIMEOUT_MS } from "./configure";
+export { requirePrevResult, prevResultInConfigVersion, passPrevResultThrough, PREV_RESULT_MISSING } from "./prev-result";
 export {
-  requirePrevResult,
   findContainerInterface,
   checkContainerVeth,
   validateExpectedInterfaceIPs,

@@ -1,5 +1,8 @@
-// The ADD undo stack: every step that creates something registers how to remove it; when a later step
-// fails, the removals run newest first before the error is printed, so a failed ADD leaves nothing behind.
+// The ADD undo stack: every step that creates something is one `undo.step(what, create, remove)`, the
+// only way to register a removal; when a later step fails, the removals run newest first before the
+// error is printed, so a failed ADD leaves nothing behind (docs/protocol.md §6). A step's `create` is
+// all or nothing: when it throws it has left nothing behind (or cleaned up itself), so nothing is
+// registered for it.
 import { CniError, toCniError } from "@cni/skel";
 
 /** Removes one thing an ADD step created. May be async (e.g. IPAM DEL through delegation). */
@@ -13,27 +16,27 @@ interface Registered {
 export class UndoStack {
   readonly #registered: Registered[] = [];
 
-  /** Register the undo of something just created; `what` names it in a cleanup failure. */
-  push(what: string, action: UndoAction): void {
-    this.#registered.push({ what, action });
-  }
-
   /**
-   * Run `create`, then register `undo` for what it made (given its value). When `create` throws or
-   * rejects, nothing is registered: it is the step's own job to leave nothing half-made. A promise from
-   * `create` is returned as is, with `undo` registered once it resolves.
+   * Run `create`, then register `remove` for what it made (given its value); `what` names the removal in
+   * a cleanup failure. When `create` throws or rejects, nothing is registered: it is the step's own job
+   * to leave nothing half-made. A promise from `create` is returned as is, with `remove` registered once
+   * it resolves.
    */
-  step<T>(what: string, create: () => T, undo: (created: Awaited<T>) => void | Promise<void>): T {
+  step<T>(what: string, create: () => T, remove: (created: Awaited<T>) => void | Promise<void>): T {
     const made = create();
     if (made instanceof Promise) {
       return made.then((value: Awaited<T>) => {
-        this.push(what, () => undo(value));
+        this.#register(what, () => remove(value));
         return value;
       }) as T;
     }
     const value = made as Awaited<T>;
-    this.push(what, () => undo(value));
+    this.#register(what, () => remove(value));
     return made;
+  }
+
+  #register(what: string, action: UndoAction): void {
+    this.#registered.push({ what, action });
   }
 
   /** How many undos are registered. */

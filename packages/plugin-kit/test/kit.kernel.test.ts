@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CniError, setInProcessDelegate, type CmdArgs, type Result } from "@cni/skel";
 import { Netlink } from "@cni/netlink";
 import {
+  addVethPair,
   applyDnsOverride,
   checkContainerVeth,
   configureInterface,
@@ -33,6 +34,7 @@ import {
   withUndo,
 } from "../src/index";
 import { TestNamespaces } from "../../netlink/test/kernel-namespaces";
+import { addCmdArgs } from "./cmd-args";
 import { cniErrorOf, cniRejection } from "./expect-error";
 
 interface TestNamespace {
@@ -208,8 +210,7 @@ describe("createVeth", () => {
   it("under withUndo, a failure after the veth removes it from both namespaces", async () => {
     const error = await cniRejection(
       withUndo((undo) => {
-        const pair = createVeth(container.nl, host.nl, { ifName: "eth0" });
-        undo.push(`delete ${pair.host.name}`, () => void host.nl.linkDel(pair.host.name));
+        const pair = addVethPair({ args: addCmdArgs("veth", {}), host: host.nl, container: container.nl, undo }, { ifName: "eth0" });
         expect(vethsIn(host)).toEqual([pair.host.name]);
         throw new CniError(999, "a later step failed");
       }),
@@ -432,8 +433,7 @@ describe("an ADD and CHECK put together from the kit, as the README shows", () =
       const result = await ipamAdd(addArgs, undo);
       enableForwarding(host.nl, familiesOf(result.ips ?? []));
       return withContainerNetns(addArgs.netns, async (netns) => {
-        const veth = createVeth(netns, host.nl, { ifName: addArgs.ifName, mtu: 1450 });
-        undo.push(`delete ${veth.host.name}`, () => void deleteLinkIfPresent(host.nl, veth.host.name));
+        const veth = addVethPair({ args: addArgs, host: host.nl, container: netns, undo }, { ifName: addArgs.ifName, mtu: 1450 });
         result.interfaces = [{ name: veth.host.name, mac: veth.host.mac }, { name: addArgs.ifName, mac: veth.container.mac, sandbox: addArgs.netns }];
         for (const ip of result.ips ?? []) ip.interface = 1;
         setDuplicateAddressDetection(netns, addArgs.ifName, false);

@@ -16,10 +16,13 @@ import {
   netlinkStep,
   netlinkToCniError,
   randomVethName,
+  passPrevResultThrough,
+  prevResultInConfigVersion,
   requirePrevResult,
   withUndo,
+  PREV_RESULT_MISSING,
 } from "../src/index";
-import { cniRejection } from "./expect-error";
+import { cniErrorOf, cniRejection } from "./expect-error";
 
 const ENODEV = new NetlinkError("linkSetUp eth9: No such device", { errno: 19, code: "ENODEV", request: "linkSetUp", subject: "eth9" });
 
@@ -44,7 +47,7 @@ describe("withUndo", () => {
     const failure = new CniError(ErrorCode.Internal, "step three failed");
     const error = await cniRejection(
       withUndo(async (undo) => {
-        undo.push("first", () => void ran.push("first"));
+        undo.step("first", () => undefined, () => void ran.push("first"));
         const ipam = await undo.step("ipam", async () => "10.1.0.2/24", async (lease) => void ran.push(`release ${lease}`));
         expect(ipam).toBe("10.1.0.2/24");
         const veth = undo.step("veth", () => ({ name: "veth0" }), (made) => void ran.push(`delete ${made.name}`));
@@ -59,7 +62,7 @@ describe("withUndo", () => {
   it("drops the undos when the body succeeds", async () => {
     const ran: string[] = [];
     const value = await withUndo((undo) => {
-      undo.push("x", () => void ran.push("x"));
+      undo.step("x", () => undefined, () => void ran.push("x"));
       return 42;
     });
     expect(value).toBe(42);
@@ -77,9 +80,9 @@ describe("withUndo", () => {
     const ran: string[] = [];
     const error = await cniRejection(
       withUndo((undo) => {
-        undo.push("release lease", () => void ran.push("release"));
-        undo.push("delete veth0", () => { throw new Error("EBUSY"); });
-        undo.push("drop rule", async () => { throw new Error("no table"); });
+        undo.step("release lease", () => undefined, () => void ran.push("release"));
+        undo.step("delete veth0", () => undefined, () => { throw new Error("EBUSY"); });
+        undo.step("drop rule", () => undefined, async () => { throw new Error("no table"); });
         throw new CniError(ErrorCode.InvalidNetworkConfig, "bad thing", "why");
       }),
     );
@@ -94,7 +97,7 @@ describe("withUndo", () => {
     await expect(withUndo(() => { throw plain; })).rejects.toBe(plain);
     const error = await cniRejection(
       withUndo((undo) => {
-        undo.push("u", () => { throw new Error("stuck"); });
+        undo.step("u", () => undefined, () => { throw new Error("stuck"); });
         throw plain;
       }),
     );
@@ -144,12 +147,56 @@ describe("prevResult for CHECK", () => {
     expect(requirePrevResult(cmdArgs(result))).toBe(result);
   });
 
+  it("names what is missing in the plugin's words (portmap's ADD), still code 7", () => {
+    const error = cniErrorOf(() => requirePrevResult(cmdArgs(), "must be called as chained plugin"));
+    expect(error).toMatchObject({ code: ErrorCode.InvalidNetworkConfig, message: "must be called as chained plugin" });
+  });
+
+  it("refuses an ips[].interface outside interfaces, naming the field", () => {
+    const bad: Result = { ...result, ips: [{ interface: 3, address: "10.1.0.2/24" }] };
+    const error = cniErrorOf(() => requirePrevResult(cmdArgs(bad)));
+    expect(error).toMatchObject({ code: ErrorCode.InvalidNetworkConfig, message: "prevResult.ips[0].interface 3 is out of range (3 interfaces)" });
+  });
+
   it("finds the container interface by name and sandbox", () => {
     expect(findContainerInterface(result, "eth0", "/var/run/netns/x")).toEqual({ index: 2, iface: result.interfaces?.[2] });
     expect(() => findContainerInterface(result, "eth0", "/var/run/netns/y")).toThrow(
       "Sandbox in prevResult /var/run/netns/other doesn't match configured netns: /var/run/netns/y",
     );
     expect(() => findContainerInterface(result, "eth1", "/var/run/netns/x")).toThrow("Container interface name missing in prevResult: eth1");
+  });
+});
+
+describe("prevResult for chained plugins", () => {
+  const prevResult: Result = {
+    cniVersion: "1.1.0",
+    interfaces: [{ name: "eth0", mac: "0a:58:0a:01:00:02", mtu: 1400, sandbox: "/var/run/netns/x" }],
+    ips: [{ interface: 0, address: "10.1.0.2/24", gateway: "10.1.0.1" }],
+  };
+  const at = (cniVersion: string, prev?: Result): CmdArgs => {
+    const args = cmdArgs(prev, { command: "ADD" });
+    return { ...args, config: { ...args.config, cniVersion } };
+  };
+
+  it("passes prevResult through as it came; skel prints it in the config's version", () => {
+    expect(passPrevResultThrough(at("0.3.1", prevResult))).toBe(prevResult);
+    expect(() => passPrevResultThrough(at("0.3.1"))).toThrow(PREV_RESULT_MISSING);
+  });
+
+  it("converts prevResult to the config's version", () => {
+    expect(prevResultInConfigVersion(at("0.3.1", prevResult))).toEqual({
+      cniVersion: "0.3.1",
+      interfaces: [{ name: "eth0", mac: "0a:58:0a:01:00:02", sandbox: "/var/run/netns/x" }],
+      ips: [{ version: "4", interface: 0, address: "10.1.0.2/24", gateway: "10.1.0.1" }],
+      dns: {},
+    });
+    expect(prevResultInConfigVersion(at("0.2.0", prevResult))).toEqual({ cniVersion: "0.2.0", ip4: { ip: "10.1.0.2/24", gateway: "10.1.0.1" }, dns: {} });
+  });
+
+  it("fails before the plugin's own work when the config's version cannot hold prevResult (code 1)", () => {
+    const withoutIps: Result = { cniVersion: "1.1.0", interfaces: prevResult.interfaces ?? [] };
+    const error = cniErrorOf(() => passPrevResultThrough(at("0.2.0", withoutIps)));
+    expect(error).toMatchObject({ code: ErrorCode.IncompatibleVersion, message: "cannot convert: no valid IP addresses" });
   });
 });
 

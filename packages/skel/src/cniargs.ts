@@ -1,4 +1,4 @@
-// CNI_ARGS: `K=V;K2=V2` with exact-case keys (protocol.md §2, Go's types.LoadArgs).
+// CNI_ARGS: `K=V;K2=V2` with exact-case keys (docs/protocol.md §2, Go's types.LoadArgs).
 import { CniError, ErrorCode } from "./errors";
 import { goQuotedList } from "./json";
 

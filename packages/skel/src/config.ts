@@ -1,5 +1,5 @@
 // The network configuration on stdin: the well-known keys decoded case-insensitively and type-checked
-// (protocol.md §3), and the GC input list of valid attachments.
+// (docs/protocol.md §3), and the GC input list of valid attachments.
 import { CniError, ErrorCode } from "./errors";
 import { isValidName } from "./env";
 import { getKey, isJsonObject, readKey, wrongType, type JsonObject } from "./json";

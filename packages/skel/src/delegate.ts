@@ -1,4 +1,4 @@
-// Delegation to another plugin (IPAM) through CNI_PATH (protocol.md §6, Go's pkg/invoke):
+// Delegation to another plugin (IPAM) through CNI_PATH (docs/protocol.md §6, Go's pkg/invoke):
 // find the executable, run it with the same stdin bytes and environment but CNI_COMMAND set to the
 // verb, and turn its stdout into a result or rethrow its CNI error unchanged.
 //

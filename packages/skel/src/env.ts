@@ -1,5 +1,5 @@
 // The environment of one invocation: which variables each verb needs, and the checks on their values
-// (protocol.md §2). Plain loops and char codes, no regexes or Buffer: this runs on every call, and the
+// (docs/protocol.md §2). Plain loops and char codes, no regexes or Buffer: this runs on every call, and the
 // first use of each builtin costs a fresh process start-up time.
 import { CniError, ErrorCode } from "./errors";
 import type { Command } from "./types";

@@ -1,6 +1,6 @@
 // CNI errors: the spec's code table and the object a plugin prints on stdout when it fails.
 
-/** Error codes of the spec (protocol.md §5). */
+/** Error codes of the spec (docs/protocol.md §5). */
 export const ErrorCode = {
   IncompatibleVersion: 1,
   UnsupportedField: 2,

@@ -5,7 +5,7 @@
 export { ALL_VERSIONS, CURRENT_VERSION, compareVersions, type SpecVersion } from "./versions";
 export { CniError, ErrorCode, isCniError, toCniError, formatError } from "./errors";
 export type { Interface, IPConfig, Route, DNS, Result, NetConf, Command, CmdArgs, PluginSpec, PluginIO, Plugin, Attachment } from "./types";
-export { parseResult, formatResult, resultToVersion, decodeRoutes, readDNSFields } from "./result";
+export { parseResult, formatResult, resultToVersion, validateInterfaceIndexes, decodeRoutes, readDNSFields } from "./result";
 export { getKey, readKey, isJsonObject, wrongType, parseJson, MAX_JSON_DEPTH, type JsonObject } from "./json";
 export { parseNetConf, validAttachments, VALID_ATTACHMENTS_KEY, LEGACY_ATTACHMENTS_KEY } from "./config";
 export { parseCniArgs } from "./cniargs";

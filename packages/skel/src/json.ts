@@ -1,6 +1,6 @@
 // Reading decoded JSON as Go's encoding/json does for the well-known keys: names match
 // case-insensitively (runtimes rely on it), unknown keys are ignored, and a value of the wrong
-// JSON type is an error that names the key (code 7, protocol.md §3).
+// JSON type is an error that names the key (code 7, docs/protocol.md §3).
 import { CniError, ErrorCode } from "./errors";
 
 export type JsonObject = { [key: string]: unknown };

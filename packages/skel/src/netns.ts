@@ -1,4 +1,4 @@
-// The own-netns guard (protocol.md §2): a CNI_NETNS that is the plugin's own network namespace would
+// The own-netns guard (docs/protocol.md §2): a CNI_NETNS that is the plugin's own network namespace would
 // make the plugin rewire the host, so it is refused (code 8) before any work is done.
 import { CniError, ErrorCode } from "./errors";
 import { processHost, type FileIdentity } from "./host";

@@ -1,4 +1,4 @@
-// definePlugin: one invocation from environment + stdin to stdout + exit code (protocol.md §1–§5).
+// definePlugin: one invocation from environment + stdin to stdout + exit code (docs/protocol.md §1–§5).
 // The order of checks: command, required env and its values, stdin, JSON, network name, versions,
 // the rest of the config, the own-netns guard, then the handler. Every failure on the way is a CNI
 // error on stdout and exit 1; a handler's untyped exception is code 999 with its message, never a trace.

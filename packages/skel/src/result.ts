@@ -1,5 +1,5 @@
 // Results of every spec version: reading any of them into the current (1.1.0) shape, and writing the
-// current shape out in any version (protocol.md §4). Conversions go through the current shape, which
+// current shape out in any version (docs/protocol.md §4). Conversions go through the current shape, which
 // holds everything every version can say, so all 7×7 directions follow the Go rules:
 //   1.x -> 0.3/0.4: ips gain "version", interfaces lose the 1.1-only fields;
 //   -> 0.1/0.2: first IP of each family, routes under the family of their dst, no IP at all is an error;
@@ -53,6 +53,22 @@ export function decodeResultAt(value: unknown, fallbackVersion: string | undefin
   const dns = decodeDNS(readKey.object(obj, "dns", where), at(where, "dns"));
   if (dns !== undefined) result.dns = dns;
   return result;
+}
+
+/**
+ * Every `ips[].interface` of `result` must index its `interfaces`: a CHECK (or a chained plugin) that
+ * looks the interface up would otherwise read past the list, or succeed having checked nothing. Code 7
+ * naming the field, e.g. `prevResult.ips[0].interface 7 is out of range (1 interfaces)`; `where` is the
+ * result's own key ("prevResult"). An IP without `interface` (IPAM results, 0.1/0.2) is fine.
+ */
+export function validateInterfaceIndexes(result: Result, where: string): void {
+  const count = result.interfaces?.length ?? 0;
+  const ips = result.ips ?? [];
+  for (let n = 0; n < ips.length; n++) {
+    const index = ips[n]!.interface;
+    if (index === undefined || index === null || (index >= 0 && index < count)) continue;
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `${at(where, `ips[${n}].interface`)} ${index} is out of range (${count} interfaces)`);
+  }
 }
 
 function at(where: string, key: string): string {

@@ -1,4 +1,4 @@
-// CNI spec versions: the list, comparison, and the minimum version of each verb (protocol.md §1).
+// CNI spec versions: the list, comparison, and the minimum version of each verb (docs/protocol.md §1).
 
 /** Every spec version, oldest first. */
 export const ALL_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"] as const;

@@ -1,4 +1,4 @@
-// CNI_ARGS parsing (protocol.md §2, Go's types.LoadArgs).
+// CNI_ARGS parsing (docs/protocol.md §2, Go's types.LoadArgs).
 import { describe, expect, it } from "vitest";
 import { CniError, parseCniArgs } from "../src/index";
 

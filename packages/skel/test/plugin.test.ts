@@ -1,4 +1,4 @@
-// definePlugin: environment, stdin, versions, dispatch and error output (protocol.md §1–§5).
+// definePlugin: environment, stdin, versions, dispatch and error output (docs/protocol.md §1–§5).
 import { describe, expect, it } from "vitest";
 import { CniError, definePlugin } from "../src/index";
 import { ALL, CONF, envFor, invoke, recordingPlugin } from "./helpers";

@@ -1,6 +1,6 @@
-// Results: reading every version, writing every version, and all 7×7 conversions (protocol.md §4).
+// Results: reading every version, writing every version, and all 7×7 conversions (docs/protocol.md §4).
 import { describe, expect, it } from "vitest";
-import { CniError, formatCIDR, formatIP, formatResult, parseCIDR, parseIP, parseResult, type Result } from "../src/index";
+import { CniError, ErrorCode, formatCIDR, formatIP, formatResult, parseCIDR, parseIP, parseResult, validateInterfaceIndexes, type Result } from "../src/index";
 import { ALL } from "./helpers";
 
 const DNS = { nameservers: ["10.1.0.1"], domain: "example.org", search: ["example.org"], options: ["ndots:2"] };
@@ -274,5 +274,35 @@ describe("every conversion: parse at one version, print at another", () => {
     } else {
       expect(JSON.parse(formatResult(noIp, to)).interfaces).toEqual([{ name: "eth0" }]);
     }
+  });
+});
+
+describe("validateInterfaceIndexes", () => {
+  function refusal(result: Result): CniError {
+    try {
+      validateInterfaceIndexes(result, "prevResult");
+    } catch (thrown) {
+      if (thrown instanceof CniError) return thrown;
+      throw thrown;
+    }
+    throw new Error("accepted");
+  }
+
+  it("accepts indexes inside interfaces, and IPs without one", () => {
+    expect(() => validateInterfaceIndexes(RICH, "prevResult")).not.toThrow();
+    expect(() => validateInterfaceIndexes({ cniVersion: "1.1.0", ips: [{ address: "10.1.0.5/24" }] }, "prevResult")).not.toThrow();
+    expect(() => validateInterfaceIndexes({ cniVersion: "1.1.0" }, "prevResult")).not.toThrow();
+  });
+
+  it("refuses an index past the end, or negative, with code 7 naming the field", () => {
+    const one = { name: "eth0", sandbox: "/var/run/netns/c1" };
+    const past = refusal({ cniVersion: "1.1.0", interfaces: [one], ips: [{ interface: 7, address: "10.1.0.5/24" }] });
+    expect(past.code).toBe(ErrorCode.InvalidNetworkConfig);
+    expect(past.message).toBe("prevResult.ips[0].interface 7 is out of range (1 interfaces)");
+    const negative = refusal({ cniVersion: "1.1.0", interfaces: [one], ips: [{ interface: 0, address: "10.1.0.5/24" }, { interface: -1, address: "fd00::5/64" }] });
+    expect(negative.message).toBe("prevResult.ips[1].interface -1 is out of range (1 interfaces)");
+    expect(refusal({ cniVersion: "1.1.0", ips: [{ interface: 0, address: "10.1.0.5/24" }] }).message).toBe(
+      "prevResult.ips[0].interface 0 is out of range (0 interfaces)",
+    );
   });
 });

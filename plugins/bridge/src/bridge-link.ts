@@ -3,21 +3,38 @@
 // @cni/netlink through the kit's error mapping.
 import { CniError, ErrorCode, cidrContains, formatCIDR, parseCIDR, type CIDR } from "@cni/skel";
 import type { Link, Netlink } from "@cni/netlink";
-import { deleteLinkIfPresent, disableAcceptRa, findLink, isNetlinkCode, netlinkStep, netlinkToCniError, randomVethName, setLinkUp, type UndoStack } from "@cni/plugin-kit";
+import {
+  deleteLinkIfPresent,
+  disableAcceptRa,
+  findLink,
+  isNetlinkCode,
+  netlinkStep,
+  netlinkToCniError,
+  randomVethName,
+  setLinkUp,
+  type AttachContext,
+} from "@cni/plugin-kit";
 import { usesVlans, type BridgeConfig } from "./config";
 
 /**
  * The bridge named in the config, up, with accept_ra=0 (the plugin owns its routes) and promisc when
  * configured. A new bridge gets the config's MTU and vlan_filtering; an existing one is taken as it is
  * (EEXIST from a concurrent ADD too). A name taken by something else: `"<name>" already exists but is
- * not a bridge`. A bridge this call created is deleted again by `undo`, unless it has ports by then.
+ * not a bridge`. Step: a bridge this call created is deleted again by the undo, unless it has ports by then.
  */
-export function ensureBridge(host: Netlink, conf: BridgeConfig, undo: UndoStack): Link {
+export function ensureBridge({ host, undo }: AttachContext, conf: BridgeConfig): Link {
   const name = conf.bridge;
   const existing = findLink(host, name);
   if (existing !== undefined) requireBridge(existing);
-  const created = existing === undefined && addBridge(host, conf);
-  if (created) undo.push(`delete bridge ${name}`, () => deleteBridgeIfUnused(host, name));
+  const created =
+    existing === undefined &&
+    undo.step(
+      `delete bridge ${name}`,
+      () => addBridge(host, conf),
+      (added) => {
+        if (added) deleteBridgeIfUnused(host, name);
+      },
+    );
   if (conf.promiscMode) netlinkStep(`failed to create bridge "${name}": could not set promiscuous mode`, () => host.linkSetPromisc(name, true));
   // The usual case, a bridge already there and nothing changed: no second lookup.
   const bridge = existing !== undefined && !conf.promiscMode ? existing : bridgeByName(host, name);
@@ -138,19 +155,19 @@ export function ensureGatewayAddress(host: Netlink, link: Link, gateway: CIDR, f
 
 /**
  * L3 with `vlan`: the gateway lives on a veth named `<bridge>.<vlan>` whose peer is a port of the bridge
- * in that VLAN (the reference's ensureVlanInterface). Made once, shared by every container of the VLAN;
- * a pair this call made is removed by `undo`.
+ * in that VLAN (the reference's ensureVlanInterface). Made once, shared by every container of the VLAN.
+ * Step: a pair this call made is removed again by the undo.
  */
-export function ensureVlanGateway(host: Netlink, bridge: Link, conf: BridgeConfig, undo: UndoStack): Link {
+export function ensureVlanGateway({ host, undo }: AttachContext, bridge: Link, conf: BridgeConfig): Link {
   const name = `${bridge.name}.${conf.vlan}`;
   const existing = findLink(host, name);
   if (existing !== undefined) return existing;
   if (name.length > 15) throw new CniError(ErrorCode.InvalidNetworkConfig, `failed to create vlan interface: "${name}" is longer than an interface name can be (15)`);
-  const peerName = randomVethName();
-  netlinkStep(`failed to create vlan interface "${name}"`, () =>
-    host.linkAddVeth({ name, peerName, ...(bridge.mtu > 0 ? { mtu: bridge.mtu } : {}) }),
+  const peerName = undo.step(
+    `delete ${name}`,
+    () => addVlanGatewayPair(host, bridge, name),
+    () => void deleteLinkIfPresent(host, name),
   );
-  undo.push(`delete ${name}`, () => void deleteLinkIfPresent(host, name));
   setLinkUp(host, peerName);
   const peer = netlinkStep(`failed to lookup "${peerName}"`, () => host.linkGet(peerName));
   netlinkStep(`failed to connect "${peerName}" to bridge ${bridge.name}`, () => host.linkSetMaster(peer.index, bridge.index));
@@ -158,4 +175,13 @@ export function ensureVlanGateway(host: Netlink, bridge: Link, conf: BridgeConfi
   configurePortVlans(host, peer, conf.vlan, [], conf.preserveDefaultVlan);
   setLinkUp(host, name);
   return netlinkStep(`failed to lookup "${name}"`, () => host.linkGet(name));
+}
+
+/** The `<bridge>.<vlan>` veth pair, with the bridge's MTU; returns the peer's (random) name. */
+function addVlanGatewayPair(host: Netlink, bridge: Link, name: string): string {
+  const peerName = randomVethName();
+  netlinkStep(`failed to create vlan interface "${name}"`, () =>
+    host.linkAddVeth({ name, peerName, ...(bridge.mtu > 0 ? { mtu: bridge.mtu } : {}) }),
+  );
+  return peerName;
 }

@@ -15,16 +15,17 @@ import {
 } from "@cni/skel";
 import type { Link, Netlink } from "@cni/netlink";
 import {
+  addMasquerade,
+  addVethPair,
   applyDnsOverride,
   checkContainerVeth,
   configureInterface,
-  createMasquerade,
-  createVeth,
-  deleteLinkIfPresent,
+  deleteContainerInterface,
   enableArpNotify,
   enableForwarding,
   findContainerInterface,
   findLink,
+  gcMasquerade,
   ipamAdd,
   ipamCheck,
   ipamDel,
@@ -32,6 +33,7 @@ import {
   ipamStatus,
   netlinkStep,
   readContainerMac,
+  removeMasquerade,
   requirePrevResult,
   setDuplicateAddressDetection,
   setLinkUp,
@@ -39,11 +41,12 @@ import {
   validateExpectedInterfaceIPs,
   validateExpectedRoutes,
   waitForOperstate,
+  withAttachment,
   withContainerNetns,
-  withContainerNetnsIfPresent,
   withHostNetns,
-  withUndo,
-  type UndoStack,
+  type AttachContext,
+  type AttachmentId,
+  type VethPair,
 } from "@cni/plugin-kit";
 import { attachPort, ensureBridge, ensureGatewayAddress, ensureVlanGateway } from "./bridge-link";
 import { readBridgeConfig, type BridgeConfig } from "./config";
@@ -61,42 +64,27 @@ export const plugin = definePlugin({
     const conf = readBridgeConfig(args);
     const mac = readContainerMac(args);
     requireConvertibleL2(args, conf);
-    return withContainerNetns(args.netns, (container) =>
-      withHostNetns((host) =>
-        withUndo(async (undo) => {
-          const bridge = ensureBridge(host, conf, undo);
-          const veth = createVeth(container, host, { ifName: args.ifName, mtu: conf.mtu, mac });
-          undo.push(`delete ${veth.host.name}`, () => void deleteLinkIfPresent(host, veth.host.name));
-          attachPort(host, veth.host, bridge, conf);
-          const result = attachmentResult(args, bridge, veth.host, veth.container);
-          if (conf.macSpoofCheck) {
-            const attachment = { containerId: args.containerId, ifName: args.ifName };
-            undo.push("spoof-check", () => teardownSpoofCheck(attachment));
-            setupSpoofCheck(attachment, veth.host.name, veth.container.mac);
-          }
-          if (conf.ipamType !== "") {
-            await configureLayer3(args, conf, container, host, bridge, result, undo);
-          } else if (!conf.disableContainerInterface) {
-            setLinkUp(container, args.ifName);
-          }
-          if (!conf.disableContainerInterface) await waitForPort(host, veth.host);
-          refreshMacs(host, result);
-          return applyDnsOverride(result, args);
-        }),
-      ),
-    );
+    return withAttachment(args, async (attach) => {
+      const bridge = ensureBridge(attach, conf);
+      const veth = addVethPair(attach, { ifName: args.ifName, mtu: conf.mtu, mac });
+      attachPort(attach.host, veth.host, bridge, conf);
+      const result = attachmentResult(args, bridge, veth.host, veth.container);
+      if (conf.macSpoofCheck) addSpoofCheck(attach, veth);
+      if (conf.ipamType !== "") await configureLayer3(attach, conf, bridge, result);
+      else if (!conf.disableContainerInterface) setLinkUp(attach.container, args.ifName);
+      if (!conf.disableContainerInterface) await waitForPort(attach.host, veth.host);
+      refreshMacs(attach.host, result);
+      return applyDnsOverride(result, args);
+    });
   },
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readBridgeConfig(args);
-    // The veth first (as the reference since v1.2.0); a namespace that is gone took the pair with it.
-    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+    // The veth first (as the reference since v1.2.0).
+    deleteContainerInterface(args);
     if (conf.ipamType !== "") await ipamDel(args);
-    if (conf.macSpoofCheck) teardownSpoofCheck({ containerId: args.containerId, ifName: args.ifName });
-    // Found by (network, container id, ifname), never by address: also when the netns was gone.
-    if (conf.ipamType !== "" && conf.ipMasq) {
-      createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
-    }
+    if (conf.macSpoofCheck) teardownSpoofCheck(attachmentId(args));
+    if (conf.ipamType !== "" && conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend);
     // The bridge, its gateway addresses and the forwarding sysctls stay, as the reference's.
   },
 
@@ -127,7 +115,7 @@ export const plugin = definePlugin({
     const conf = readBridgeConfig(args);
     const attachments = validAttachmentIds(args);
     await ipamGc(args);
-    if (conf.ipamType !== "" && conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, attachments);
+    if (conf.ipamType !== "" && conf.ipMasq) gcMasquerade(args, conf.ipMasqBackend, attachments);
     if (conf.macSpoofCheck) await withHostNetns((host) => gcSpoofChecks(attachments, portOfBridgeOrGone(host, conf.bridge)));
   },
 });
@@ -153,20 +141,27 @@ function attachmentResult(args: CmdArgs, bridge: Link, hostVeth: Link, container
   };
 }
 
+/** Step: the MAC spoof check on the host veth, torn down again by the undo. */
+function addSpoofCheck({ args, undo }: AttachContext, veth: VethPair): void {
+  const attachment = attachmentId(args);
+  undo.step(
+    "spoof-check",
+    () => setupSpoofCheck(attachment, veth.host.name, veth.container.mac),
+    () => teardownSpoofCheck(attachment),
+  );
+}
+
+function attachmentId(args: CmdArgs): AttachmentId {
+  return { containerId: args.containerId, ifName: args.ifName };
+}
+
 /**
- * L3 mode: IPAM (released by `undo` on a later failure), the container's addresses and routes, the
+ * L3 mode: IPAM (released by the undo on a later failure), the container's addresses and routes, the
  * gateways on the bridge (or on `<bridge>.<vlan>`) with forwarding on, and masquerade.
  */
-async function configureLayer3(
-  args: CmdArgs,
-  conf: BridgeConfig,
-  container: Netlink,
-  host: Netlink,
-  bridge: Link,
-  result: Result,
-  undo: UndoStack,
-): Promise<void> {
-  const ipamResult = await ipamAdd(args, undo);
+async function configureLayer3(attach: AttachContext, conf: BridgeConfig, bridge: Link, result: Result): Promise<void> {
+  const { args, host, container } = attach;
+  const ipamResult = await ipamAdd(args, attach.undo);
   const gateways = calcGateways(ipamResult, conf);
   result.ips = gateways.ips;
   result.routes = gateways.routes;
@@ -177,17 +172,13 @@ async function configureLayer3(
   await configureInterface(container, args.ifName, result);
 
   if (conf.isGateway && gateways.addresses.length > 0) {
-    const gatewayLink = conf.vlan === 0 ? bridge : ensureVlanGateway(host, bridge, conf, undo);
+    const gatewayLink = conf.vlan === 0 ? bridge : ensureVlanGateway(attach, bridge, conf);
     if (gatewayLink !== bridge) result.interfaces?.push({ name: gatewayLink.name, mac: gatewayLink.mac });
     for (const gateway of gateways.addresses) ensureGatewayAddress(host, gatewayLink, gateway, conf.forceAddress);
     enableForwarding(host, familiesOfCidrs(gateways.addresses));
   }
 
-  if (conf.ipMasq) {
-    const masquerade = createMasquerade(conf.ipMasqBackend);
-    undo.push("IP masquerade", () => masquerade.teardown(args.config.name, args.containerId, args.ifName));
-    masquerade.setup(args.config.name, args.containerId, args.ifName, containerCidrs(result));
-  }
+  if (conf.ipMasq) addMasquerade(attach, conf.ipMasqBackend, containerCidrs(result));
 }
 
 /**

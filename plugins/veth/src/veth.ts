@@ -3,29 +3,30 @@
 // the differences.
 import { definePlugin, type CIDR, type CmdArgs, type Interface, type IPConfig, type Result } from "@cni/skel";
 import {
+  addMasquerade,
+  addVethPair,
   applyDnsOverride,
   configureInterface,
-  createMasquerade,
-  createVeth,
-  deleteLinkIfPresent,
+  deleteContainerInterface,
   enableForwarding,
   familiesOf,
   findContainerInterface,
+  gcMasquerade,
   ipamAdd,
   ipamCheck,
   ipamDel,
   ipamGc,
   ipamStatus,
   readContainerMac,
+  removeMasquerade,
   requirePrevResult,
   setDuplicateAddressDetection,
   validAttachmentIds,
   validateExpectedInterfaceIPs,
   validateExpectedRoutes,
+  withAttachment,
   withContainerNetns,
-  withContainerNetnsIfPresent,
   withHostNetns,
-  withUndo,
 } from "@cni/plugin-kit";
 import { readVethConfig } from "./config";
 import {
@@ -46,48 +47,32 @@ export const plugin = definePlugin({
   async add(args: CmdArgs): Promise<Result> {
     const conf = readVethConfig(args);
     const mac = readContainerMac(args);
-    return withHostNetns((host) =>
-      withUndo(async (undo) => {
-        const ipamResult = await ipamAdd(args, undo);
-        const addresses = routedAddresses(ipamResult);
-        const families = familiesOf(ipamResult.ips ?? []);
-        enableForwarding(host, families);
-        const result = await withContainerNetns(args.netns, async (container) => {
-          // DAD set on both ends before they come up, so that no address (link-local included) waits for it
-          const duplicateAddressDetection = families.includes(6) ? conf.enableDad : undefined;
-          const pair = createVeth(container, host, {
-            ifName: args.ifName,
-            mtu: conf.mtu,
-            mac,
-            hostDuplicateAddressDetection: duplicateAddressDetection,
-          });
-          undo.push(`delete ${pair.host.name}`, () => void deleteLinkIfPresent(host, pair.host.name));
-          const attached = attachResult(ipamResult, pair, args.netns);
-          if (duplicateAddressDetection !== undefined) setDuplicateAddressDetection(container, args.ifName, duplicateAddressDetection);
-          await configureInterface(container, args.ifName, attached);
-          routeSubnetThroughGateway(container, pair.container, addresses);
-          configureHostEnd(host, pair.host, addresses);
-          return attached;
-        });
-        if (conf.ipMasq) {
-          const masquerade = createMasquerade(conf.ipMasqBackend);
-          undo.push("IP masquerade", () => masquerade.teardown(args.config.name, args.containerId, args.ifName));
-          masquerade.setup(args.config.name, args.containerId, args.ifName, containerCidrs(addresses));
-        }
-        return applyDnsOverride(result, args);
-      }),
-    );
+    return withAttachment(args, async (attach) => {
+      const { host, container } = attach;
+      const ipamResult = await ipamAdd(args, attach.undo);
+      const addresses = routedAddresses(ipamResult);
+      const families = familiesOf(ipamResult.ips ?? []);
+      enableForwarding(host, families);
+      // DAD set on both ends before they come up, so that no address (link-local included) waits for it
+      const duplicateAddressDetection = families.includes(6) ? conf.enableDad : undefined;
+      const pair = addVethPair(attach, { ifName: args.ifName, mtu: conf.mtu, mac, hostDuplicateAddressDetection: duplicateAddressDetection });
+      const result = attachResult(ipamResult, pair, args.netns);
+      if (duplicateAddressDetection !== undefined) setDuplicateAddressDetection(container, args.ifName, duplicateAddressDetection);
+      await configureInterface(container, args.ifName, result);
+      routeSubnetThroughGateway(container, pair.container, addresses);
+      configureHostEnd(host, pair.host, addresses);
+      if (conf.ipMasq) addMasquerade(attach, conf.ipMasqBackend, containerCidrs(addresses));
+      return applyDnsOverride(result, args);
+    });
   },
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readVethConfig(args);
     // IPAM first: the lease goes even when the namespace or the link is gone.
     await ipamDel(args);
-    // No CNI_NETNS, or a namespace already gone: the pair went with it. The host end's address and
-    // route go with the link.
-    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
-    // Found by (network, container id, ifname), not by address: also when the netns was gone.
-    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
+    // The host end's address and route go with the link.
+    deleteContainerInterface(args);
+    if (conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend);
   },
 
   async check(args: CmdArgs): Promise<void> {
@@ -114,7 +99,7 @@ export const plugin = definePlugin({
     const conf = readVethConfig(args);
     const valid = validAttachmentIds(args);
     await ipamGc(args);
-    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).gc(args.config.name, valid);
+    if (conf.ipMasq) gcMasquerade(args, conf.ipMasqBackend, valid);
   },
 });
 
