@@ -1,11 +1,13 @@
 // @cni/libcni against a fake plugin (test/fixtures/fake-plugin.cjs, copied under several type names into a
 // temporary CNI_PATH): config loading, list execution, the cache, GC, timeouts, ETXTBSY, the facade.
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  AttachmentExistsError,
+  CacheTrustError,
   capabilities,
   Cni,
   CniConfig,
@@ -16,6 +18,7 @@ import {
   loadConfList,
   MultiError,
   NetworkPluginError,
+  PluginNotFoundError,
   parseCache,
   readCache,
   runCnitool,
@@ -24,6 +27,8 @@ import {
 } from "../src/index";
 
 const FAKE = join(import.meta.dirname, "fixtures/fake-plugin.cjs");
+/** nobody's uid (65534 on Debian): an owner the cache must not trust */
+const NOBODY_UID = 65534;
 
 interface Call {
   type: string;
@@ -116,7 +121,7 @@ describe("loading configs", () => {
 
   it("a missing directory, no configs, a bad file, an unknown network: errors naming the file and the problem", () => {
     expect(() => loadAllConfLists(join(work, "nope"))).toThrow(ConfigError);
-    expect(() => loadAllConfLists(join(work, "nope"))).toThrow(/nope: cannot read the config directory/);
+    expect(() => loadAllConfLists(join(work, "nope"))).toThrow(/nope: the config directory does not exist \(set NETCONFPATH/);
     expect(() => loadAllConfLists(netd)).toThrow(/net\.d: no network configs/);
     writeFileSync(join(netd, "10-bad.conflist"), "{ not json");
     expect(() => loadAllConfLists(netd)).toThrow(/10-bad\.conflist: invalid JSON/);
@@ -179,19 +184,30 @@ describe("running a network list", () => {
     expect(calls().map((c) => c.conf.prevResult)).toEqual([undefined, undefined, undefined]);
   });
 
-  it("a failed ADD is rolled back with DEL of the whole list; the error names plugin and network; nothing cached", async () => {
+  it("a failed ADD undoes only the plugins that succeeded in it, with its own result; the error names plugin and network; nothing cached", async () => {
     const l = list([{ type: "first" }, { type: "second", fail: "ADD" }, { type: "third" }]);
     const error = await cni().addNetworkList(l, RT).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkPluginError);
     expect((error as NetworkPluginError).message).toBe('plugin type="second" failed (add) for network "net1": second refuses ADD; as configured');
     expect((error as NetworkPluginError).code).toBe(7);
-    expect(summary()).toEqual(["ADD first", "ADD second", "DEL third", "DEL second", "DEL first"]);
+    // the plugin that failed cleaned up after itself; third never ran
+    expect(summary()).toEqual(["ADD first", "ADD second", "DEL first"]);
+    // DEL first gets what first returned in this ADD (second got the same as its prevResult)
+    expect(calls()[2]!.conf.prevResult).toMatchObject({ interfaces: [{ name: "first" }] });
+    expect(calls()[2]!.conf.prevResult).toEqual(calls()[1]!.conf.prevResult);
     expect(existsSync(join(cacheDir, "results/net1-ctr-1-eth0"))).toBe(false);
   });
 
   it("a plugin not on the path: the error says which and where it was looked for", async () => {
     const error = await cni().addNetworkList(list([{ type: "missing" }]), RT).catch((e: Error) => e);
-    expect(error?.message).toBe(`plugin type="missing" failed (add) for network "net1": failed to find plugin "missing" in path [${join(work, "empty")} ${bin}]`);
+    expect(error).toBeInstanceOf(PluginNotFoundError);
+    expect(error?.message).toBe(`network "net1": failed to find plugin "missing" in path [${join(work, "empty")} ${bin}]`);
+    expect(calls()).toEqual([]);
+  });
+
+  it("no CNI_PATH: the plugin is reported not found, not as a plugin failure", async () => {
+    const error = await new CniConfig({ path: [], cacheDir }).addNetworkList(list([{ type: "loopback" }]), RT).catch((e: Error) => e);
+    expect(error?.message).toBe('network "net1": plugin loopback not found: CNI_PATH is not set');
   });
 
   it("DEL goes on past errors and reports them all", async () => {
@@ -249,6 +265,101 @@ describe("running a network list", () => {
     setTimeout(() => closeSync(writer), 300);
     const result = await cni({ busyRetryDelayMs: 200 }).addNetworkList(list([{ type: "first" }]), RT);
     expect(result).toMatchObject({ interfaces: [{ name: "first" }] });
+  });
+});
+
+describe("a live attachment is never lost (issue 16)", () => {
+  it("a second ADD of a cached attachment is refused before any plugin runs; the first stays cached", async () => {
+    const l = list([{ type: "first" }, { type: "second" }]);
+    await cni().addNetworkList(l, RT);
+    const before = readFileSync(join(cacheDir, "results/net1-ctr-1-eth0"), "utf8");
+    writeFileSync(log, "");
+    const error = await cni().addNetworkList(l, RT).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AttachmentExistsError);
+    expect((error as Error).message).toBe(
+      `network "net1": container ctr-1 already has interface eth0 attached (cached in ${cacheDir}/results/net1-ctr-1-eth0); DEL it first`,
+    );
+    expect(calls()).toEqual([]);
+    expect(readFileSync(join(cacheDir, "results/net1-ctr-1-eth0"), "utf8")).toBe(before);
+  });
+
+  it("colliding cache names (network a + container b-c, network a-b + container c): neither takes or deletes the other's entry", async () => {
+    const a = confListFromBytes(JSON.stringify({ cniVersion: "1.1.0", name: "a", plugins: [{ type: "first" }] }));
+    const ab = confListFromBytes(JSON.stringify({ cniVersion: "1.1.0", name: "a-b", plugins: [{ type: "first" }] }));
+    await cni().addNetworkList(a, { ...RT, containerId: "b-c" });
+    const file = join(cacheDir, "results/a-b-c-eth0");
+    const before = readFileSync(file, "utf8");
+    writeFileSync(log, "");
+    const refused = await cni().addNetworkList(ab, { ...RT, containerId: "c" }).catch((e: Error) => e);
+    expect(refused?.message).toMatch(/holds another attachment \(network "a", container b-c, interface eth0\)/);
+    expect(calls()).toEqual([]);
+    // DEL and CHECK of the other attachment neither use nor remove the entry
+    await cni().delNetworkList(ab, { ...RT, containerId: "c" });
+    expect(calls()[0]!.conf.prevResult).toBeUndefined();
+    await expect(cni().checkNetworkList(ab, { ...RT, containerId: "c" })).rejects.toThrow(/no cached result/);
+    expect(readFileSync(file, "utf8")).toBe(before);
+    expect(readCache(cacheDir, "a", "b-c", "eth0")).toBeDefined();
+    expect(readCache(cacheDir, "a-b", "c", "eth0")).toBeUndefined();
+  });
+
+  it("the cached result is given to DEL and CHECK in the list's cniVersion (Go's GetAsVersion)", async () => {
+    const at11 = list([{ type: "first" }]);
+    await cni().addNetworkList(at11, RT);
+    const at04 = list([{ type: "first" }], { cniVersion: "0.4.0" });
+    await cni().checkNetworkList(at04, RT);
+    await cni().delNetworkList(at04, RT);
+    const [check, del] = calls().slice(1);
+    expect(check!.conf.prevResult).toMatchObject({ cniVersion: "0.4.0", interfaces: [{ name: "first" }] });
+    expect(del!.conf.prevResult).toMatchObject({ cniVersion: "0.4.0", interfaces: [{ name: "first" }] });
+  });
+});
+
+describe("the cache directory is not trusted blindly (issue 16)", () => {
+  it("a results directory that is a symlink, writable by others, or another user's is refused before any plugin runs", async () => {
+    const l = list([{ type: "first" }]);
+    const elsewhere = join(work, "elsewhere");
+    mkdirSync(elsewhere, { mode: 0o700 });
+    mkdirSync(cacheDir, { mode: 0o700 });
+    symlinkSync(elsewhere, join(cacheDir, "results"));
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(`refusing the result cache directory ${cacheDir}/results: it is a symbolic link`);
+    rmSync(join(cacheDir, "results"));
+    mkdirSync(join(cacheDir, "results"));
+    chmodSync(join(cacheDir, "results"), 0o777);
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(/writable by group or others \(mode 0777\)/);
+    chmodSync(join(cacheDir, "results"), 0o700);
+    chownSync(join(cacheDir, "results"), NOBODY_UID, NOBODY_UID);
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(`it is owned by uid ${NOBODY_UID}, not root`);
+    await expect(cni().gcNetworkList(l, [])).rejects.toThrow(CacheTrustError);
+    expect(calls()).toEqual([]);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it("a temporary file is created exclusively: a planted link at the old *.tmp name is not followed", async () => {
+    mkdirSync(join(cacheDir, "results"), { recursive: true, mode: 0o700 });
+    const victim = join(work, "victim");
+    writeFileSync(victim, "root-only content", { mode: 0o600 });
+    symlinkSync(victim, join(cacheDir, `results/net1-ctr-1-eth0.${process.pid}.tmp`));
+    await cni().addNetworkList(list([{ type: "first" }]), RT);
+    expect(readFileSync(victim, "utf8")).toBe("root-only content");
+    expect(readCache(cacheDir, "net1", "ctr-1", "eth0")).toMatchObject({ containerId: "ctr-1" });
+    expect(readdirSync(join(cacheDir, "results")).filter((n) => n.endsWith(".tmp") && !n.includes(`.${process.pid}.tmp`))).toEqual([]);
+  });
+
+  it("GC drives DEL only with entries that are plain root files recording this network under their own name", async () => {
+    const l = list([{ type: "first" }]);
+    await cni().addNetworkList(l, { ...RT, containerId: "real" });
+    const results = join(cacheDir, "results");
+    const entry = (containerId: string, netns: string): string =>
+      JSON.stringify({ kind: "cniCacheV1", containerId, config: "", ifName: "eth0", networkName: "net1", netns, result: { cniVersion: "1.1.0" } });
+    // under another attachment's name, a link to an entry, a file others may write
+    writeFileSync(join(results, "net1-renamed-eth0"), entry("victim", "/proc/1/ns/net"), { mode: 0o600 });
+    writeFileSync(join(work, "outside"), entry("linked", "/proc/1/ns/net"), { mode: 0o600 });
+    symlinkSync(join(work, "outside"), join(results, "net1-linked-eth0"));
+    writeFileSync(join(results, "net1-open-eth0"), entry("open", "/proc/1/ns/net"));
+    chmodSync(join(results, "net1-open-eth0"), 0o666);
+    writeFileSync(log, "");
+    await cni().gcNetworkList(l, []);
+    expect(calls().filter((c) => c.command === "DEL").map((c) => `${c.containerId} ${c.netns}`)).toEqual([`real ${RT.netns}`]);
   });
 });
 
@@ -370,7 +481,7 @@ describe("the go-cni-style facade", () => {
     writeFileSync(join(netd, "20-b.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "b", plugins: [{ type: "second", fail: "ADD" }] }));
     const facade = new Cni({ path: [bin], cacheDir, stderr: () => undefined }).loadAll(netd);
     await expect(facade.setup("sb2", "/var/run/netns/sb2")).rejects.toThrow(/type="second" failed \(add\) for network "b"/);
-    expect(summary()).toEqual(["ADD first", "ADD second", "DEL second", "DEL first"]);
+    expect(summary()).toEqual(["ADD first", "ADD second", "DEL first"]);
     expect(existsSync(join(cacheDir, "results")) ? readdirSync(join(cacheDir, "results")) : []).toEqual([]);
   });
 
