@@ -6,10 +6,11 @@
 // child and an in-process one alike), so a config whose IPAM type is a delegating plugin (bridge as its
 // own IPAM) fails with code 7 instead of recursing until memory runs out.
 //
-// node:child_process, node:fs and node:path are required when a delegation happens, not imported: a
-// plugin that never delegates on a call must not pay their start-up cost.
+// node:fs and node:path are required when a delegation happens, not imported (the spawn, in invoke.ts,
+// likewise): a plugin that never delegates on a call must not pay their start-up cost.
 import { CniError, ErrorCode } from "./errors";
 import { nodeFs, writeProcessOutput } from "./host";
+import { DELEGATE_BUSY_RETRY_MS, PluginSpawnError, runPluginProcess } from "./invoke";
 import { isJsonObject, parseJson } from "./json";
 import { decodeResultAt } from "./result";
 import type { CmdArgs, Command, Result } from "./types";
@@ -50,11 +51,6 @@ export function setInProcessDelegate(runner: InProcessDelegate | undefined): voi
   inProcessDelegate = runner;
 }
 
-/** Waits before each retry when exec fails with ETXTBSY (the binary is still being written). */
-const TEXT_BUSY_RETRY_MS = [50, 100, 150, 200, 200];
-/** Plenty for any result or error a plugin prints. */
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
-
 /** Counts delegation levels in the environment; absent means this plugin was started by a runtime. */
 export const DELEGATION_DEPTH_ENV = "CNI_TS_DELEGATION_DEPTH";
 /** Deepest delegation allowed: a runtime calls a plugin (0), which calls its IPAM plugin (1), and no more is needed. */
@@ -92,15 +88,6 @@ export function findPlugin(type: string, paths: readonly string[]): string {
   );
 }
 
-function nodeChildProcess(): typeof import("node:child_process") {
-  try {
-    return require("node:child_process") as typeof import("node:child_process");
-  } catch (failure) {
-    if (!(failure instanceof ReferenceError)) throw failure;
-    return process.getBuiltinModule("node:child_process");
-  }
-}
-
 function nodePath(): typeof import("node:path") {
   try {
     return require("node:path") as typeof import("node:path");
@@ -108,10 +95,6 @@ function nodePath(): typeof import("node:path") {
     if (!(failure instanceof ReferenceError)) throw failure;
     return process.getBuiltinModule("node:path");
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function childEnv(env: Record<string, string | undefined>, command: Command, depth: number): Record<string, string> {
@@ -155,25 +138,14 @@ function refuseLoop(type: string, args: CmdArgs): number {
   return depth + 1;
 }
 
-/** Spawn the plugin, retrying a few times on ETXTBSY. Failing to start it at all is code 5. */
+/** Spawn the plugin (retried a few times on ETXTBSY). Failing to start it at all is code 5. */
 async function spawnPlugin(request: DelegateRequest): Promise<DelegateResponse> {
-  const { spawnSync } = nodeChildProcess();
-  for (let attempt = 0; ; attempt++) {
-    const r = spawnSync(request.pluginPath, [], {
-      input: request.stdinData,
-      env: request.env,
-      maxBuffer: MAX_OUTPUT_BYTES,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const errno = (r.error as NodeJS.ErrnoException | undefined)?.code;
-    if (errno === "ETXTBSY" && attempt < TEXT_BUSY_RETRY_MS.length) {
-      await sleep(TEXT_BUSY_RETRY_MS[attempt] as number);
-      continue;
-    }
-    if (r.error !== undefined) {
-      throw new CniError(ErrorCode.IOFailure, `failed to execute plugin "${request.type}": ${r.error.message}`, request.pluginPath);
-    }
-    return { exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+  try {
+    const r = await runPluginProcess(request.pluginPath, { env: request.env, stdin: request.stdinData, busyRetryDelaysMs: DELEGATE_BUSY_RETRY_MS });
+    return { exitCode: r.signal === null ? r.exitCode : 1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+  } catch (thrown) {
+    if (!(thrown instanceof PluginSpawnError)) throw thrown;
+    throw new CniError(ErrorCode.IOFailure, `failed to execute plugin "${request.type}": ${thrown.message} (${thrown.code})`, request.pluginPath);
   }
 }
 

@@ -30,6 +30,14 @@ export {
 } from "./ip";
 export { validateContainerId, validateIfName, isValidName } from "./env";
 export { definePlugin } from "./plugin";
+export {
+  runPluginProcess,
+  PluginSpawnError,
+  DELEGATE_BUSY_RETRY_MS,
+  MAX_PLUGIN_OUTPUT_BYTES,
+  type PluginProcessOptions,
+  type PluginProcessOutput,
+} from "./invoke";
 export { setProcessHost, MAX_STDIN_BYTES, type ProcessHost, type FileIdentity } from "./host";
 export {
   delegate,
