@@ -1,4 +1,4 @@
-// @cni/libcni — what a container runtime does with CNI plugins (Go libcni, go-cni, cnitool).
+// @cni/libcni — what a container runtime does with CNI plugins (Go libcni, go-cni); cnitool is @cni/cnitool.
 export { AttachmentExistsError, CniConfig, MultiError, NetworkPluginError, PluginNotFoundError, pluginConfig, type CniConfigOptions, type GcAttachment, type RuntimeConf } from "./api";
 export {
   CACHE_KIND,
@@ -39,4 +39,3 @@ export {
   type PortMapping,
   type SetupResult,
 } from "./facade";
-export { USAGE, cnitoolContainerId, cnitoolMain, parseArgsText, runCnitool, type ToolIO } from "./cnitool";

@@ -1,6 +1,5 @@
 // @cni/libcni against a fake plugin (test/fixtures/fake-plugin.cjs, copied under several type names into a
 // temporary CNI_PATH): config loading, list execution, the cache, GC, timeouts, ETXTBSY, the facade.
-import { createHash } from "node:crypto";
 import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,6 @@ import {
   Cni,
   CniConfig,
   ConfigError,
-  cnitoolContainerId,
   confListFromBytes,
   loadAllConfLists,
   loadConfList,
@@ -21,7 +19,6 @@ import {
   PluginNotFoundError,
   parseCache,
   readCache,
-  runCnitool,
   type NetworkConfigList,
   type RuntimeConf,
 } from "../src/index";
@@ -385,71 +382,6 @@ describe("cache interop with Go's libcni", () => {
       cniArgs: [["K8S_POD_NAMESPACE", "kube-system"], ["K8S_POD_NAME", "p"]], result: { cniVersion: "0.3.1" },
     }));
     expect(entry?.cniArgs).toEqual([["K8S_POD_NAMESPACE", "kube-system"], ["K8S_POD_NAME", "p"]]);
-  });
-});
-
-describe("cnitool", () => {
-  function tool(args: string[], env: Record<string, string> = {}): { code: Promise<number>; out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCnitool(args, {
-      env: { NETCONFPATH: netd, CNI_PATH: bin, CNI_CACHE_DIR: cacheDir, FAKE_PLUGIN_LOG: log, ...env },
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-    });
-    return { code, out, err };
-  }
-
-  it("container ID as Go's cnitool: cnitool- + 20 hex digits of sha512(netns)", () => {
-    // the value Go's cnitool printed for /var/run/netns/testing (a published cnitool walkthrough)
-    expect(cnitoolContainerId("/var/run/netns/testing")).toBe("cnitool-77383ca0a0715733ca6f");
-    expect(cnitoolContainerId("/x")).toBe(`cnitool-${createHash("sha512").update("/x").digest("hex").slice(0, 20)}`);
-  });
-
-  it("add prints the result; CNI_ARGS, CAP_ARGS, CNI_IFNAME are used; del removes the cache", async () => {
-    writeFileSync(join(netd, "10-n.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "n", plugins: [{ type: "first", capabilities: { dns: true } }] }));
-    const add = tool(["add", "n", "/var/run/netns/testing"], { CNI_ARGS: "A=1;B=2", CAP_ARGS: '{"dns":{"nameservers":["10.0.0.1"]}}', CNI_IFNAME: "net7" });
-    expect(await add.code).toBe(0);
-    expect(JSON.parse(add.out.join(""))).toMatchObject({ interfaces: [{ name: "first" }] });
-    expect(calls()[0]).toMatchObject({ containerId: "cnitool-77383ca0a0715733ca6f", ifName: "net7", args: "A=1;B=2", conf: { runtimeConfig: { dns: { nameservers: ["10.0.0.1"] } } } });
-    expect(readdirSync(join(cacheDir, "results"))).toEqual(["n-cnitool-77383ca0a0715733ca6f-net7"]);
-    const del = tool(["del", "n", "/var/run/netns/testing"], { CNI_IFNAME: "net7" });
-    expect(await del.code).toBe(0);
-    expect(readdirSync(join(cacheDir, "results"))).toEqual([]);
-  });
-
-  it("usage on wrong arguments, readable errors, non-zero exit", async () => {
-    const none = tool([]);
-    expect(await none.code).toBe(1);
-    expect(none.err.join("")).toMatch(/^usage: cnitool add\|check\|del <network> <netns-path>/);
-    const help = tool(["--help"]);
-    expect(await help.code).toBe(0);
-    expect(help.out.join("")).toContain("CNI_IFNAME");
-    const bad = tool(["frobnicate", "n", "/x"]);
-    expect(await bad.code).toBe(1);
-    expect(bad.err.join("")).toMatch(/^cnitool: unknown command "frobnicate"/);
-    const missing = tool(["add", "n"]);
-    expect(await missing.code).toBe(1);
-    expect(missing.err.join("")).toContain("add needs <network> <netns-path>");
-    writeFileSync(join(netd, "10-n.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "n", plugins: [{ type: "first", fail: "ADD" }] }));
-    const failing = tool(["add", "n", "/x"]);
-    expect(await failing.code).toBe(1);
-    expect(failing.err.join("")).toBe('cnitool add: plugin type="first" failed (add) for network "n": first refuses ADD; as configured\n');
-    const unknown = tool(["add", "other", "/x"]);
-    expect(await unknown.code).toBe(1);
-    expect(unknown.err.join("")).toBe(`cnitool add: config: no net configuration with name "other" in ${netd}\n`);
-    const badCap = tool(["add", "n", "/x"], { CAP_ARGS: "{" });
-    expect(await badCap.code).toBe(1);
-    expect(badCap.err.join("")).toMatch(/CAP_ARGS is not valid JSON/);
-  });
-
-  it("networks lists the names in load order", async () => {
-    writeFileSync(join(netd, "20-b.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "b", plugins: [{ type: "first" }] }));
-    writeFileSync(join(netd, "10-lo.conf"), JSON.stringify({ cniVersion: "1.0.0", name: "lo", type: "loopback" }));
-    writeFileSync(join(netd, "30-a.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "a", plugins: [{ type: "first" }] }));
-    const r = tool(["networks"]);
-    expect(await r.code).toBe(0);
-    expect(r.out.join("")).toBe("b\na\nlo\n");
   });
 });
 

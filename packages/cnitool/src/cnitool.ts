@@ -7,10 +7,19 @@
 // Unlike Go's cnitool, `gc` keeps the attachments whose namespace still exists (Go's passes no valid
 // attachments, so every attachment of the network is torn down); `gc --all` does what Go's does.
 import { netns as namespaces } from "@cni/netlink";
+import {
+  CniConfig,
+  ConfigError,
+  MultiError,
+  listCachedAttachments,
+  loadAllConfLists,
+  loadConfList,
+  type CachedAttachment,
+  type GcAttachment,
+  type NetworkConfigList,
+  type RuntimeConf,
+} from "@cni/libcni";
 import { isJsonObject, type JsonObject } from "@cni/skel";
-import { CniConfig, MultiError, type GcAttachment, type RuntimeConf } from "./api";
-import { listCachedAttachments, type CachedAttachment } from "./cache";
-import { ConfigError, loadAllConfLists, loadConfList, type NetworkConfigList } from "./conf";
 import { netnsExecCommand } from "./netns-tool";
 
 export const DEFAULT_NETCONFPATH = "/etc/cni/net.d";
