@@ -99,6 +99,28 @@ describe("item 1: a second ADD never deletes the working attachment", () => {
   });
 });
 
+describe("item 1 through the scripts: exec-plugins.sh add twice", () => {
+  it("the second add fails and the first attachment keeps eth0, its lease and its cache entry", () => {
+    network("05-lo.conf", { cniVersion: "1.1.0", name: "lo", type: "loopback" });
+    bridgeNetwork("net1", "br-twice", "10.40.0.0/24");
+    const r = isolated(`
+      cnitool netns add c1 >/dev/null
+      scripts/exec-plugins.sh add ctr1 /var/run/netns/c1; echo "add1: $?"
+      ${C1_STATE("net1", "before")}
+      scripts/exec-plugins.sh add ctr1 /var/run/netns/c1; echo "add2: $?"
+      ${C1_STATE("net1", "after")}
+      echo "lo: $(cnitool netns exec c1 ip -o link show lo | grep -o 'state [A-Z]*')"`);
+    const f = facts(r.stdout);
+    expect(f.add1).toBe("0");
+    expect(f.add2).not.toBe("0");
+    expect(r.stderr).toContain('network "net1": container ctr1 already has interface eth0 attached');
+    expect(f["before-eth0"]).toMatch(/^10\.40\.0\.\d+\/24$/);
+    for (const what of ["eth0", "leases", "cache"]) expect(f[`after-${what}`], what).toBe(f[`before-${what}`]);
+    expect(f["after-reaches-gateway"]).toBe("yes");
+    expect(f.lo).toBe("state UNKNOWN");
+  });
+});
+
 describe("item 3: colliding cache names (network a + container b-c, network a-b + container c)", () => {
   it("the second ADD is refused before any plugin runs; its DEL neither uses nor removes the first's entry", () => {
     bridgeNetwork("a", "br-coll-a", "10.40.0.0/24");
