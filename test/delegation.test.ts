@@ -60,7 +60,7 @@ describe("delegation to host-local through CNI_PATH", () => {
     expect(full.code).toBe(1);
     expect(full.json).toMatchObject({
       code: 100,
-      msg: "failed to allocate for range 0: no IP addresses available in range set: 10.251.0.1-10.251.0.2",
+      msg: 'IPAM plugin "host-local": failed to allocate for range 0: no IP addresses available in range set: 10.251.0.1-10.251.0.2',
     });
     runPlugin(delegating, call("DEL", conf("1.0.0"), { containerId: "x1" }));
   });
@@ -78,6 +78,21 @@ describe("delegation to host-local through CNI_PATH", () => {
     expect(gc.code).toBe(0);
     expect(leases()).toEqual([]);
     expect(runPlugin(delegating, call("STATUS", conf("1.1.0"))).code).toBe(0);
+  });
+
+  it("a spawned delegating plugin as its own IPAM type is refused with code 7 naming it, on every verb (no recursion)", () => {
+    // the delegating fixture is its own executable: nothing runs in-process, each level is a new process
+    const loop = { cniVersion: "1.1.0", name: "delnet", type: "delegating", ipam: { type: "delegating" } };
+    for (const verb of ["ADD", "DEL", "CHECK", "STATUS"]) {
+      const r = runPlugin(delegating, call(verb, loop, { path: work }));
+      expect(r.json, verb).toMatchObject({ code: 7, msg: expect.stringContaining('invalid IPAM type "delegating"') });
+    }
+  });
+
+  it("the IPAM plugin's error names it, so the runtime does not blame the delegating plugin alone", () => {
+    const r = runPlugin(delegating, call("ADD", conf("1.0.0"), { args: "FOO=bar" }));
+    expect(r.json).toMatchObject({ msg: expect.stringMatching(/^IPAM plugin "host-local": .*FOO=bar/) });
+    expect(leases()).toEqual([]);
   });
 
   it("an IPAM plugin missing from CNI_PATH, or no CNI_PATH, is a CNI error naming it", () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { iptablesChains, nftRules } from "./lib/leftovers";
-import { addrs, cleanupAll, createNetns, inNetns, ipJson, linkNamesButLoOnce, type TestNetns } from "./lib/netns";
+import { addrs, cleanupAll, createHostNetns, createNetns, inNetns, ipJson, linkNamesButLo, type TestNetns } from "./lib/netns";
 import { BIN_DIR, GO_BIN_DIR, goPlugin, ourPlugin } from "./lib/plugin";
 
 /** ptp and cnitool are names of the multi-call executable: `./build.sh --separate` makes neither. */
@@ -59,7 +59,7 @@ function side(label: string, cniPath: string): Side {
   mkdirSync(netconf, { recursive: true });
   const dataDir = join(dir, "ipam");
   writeFileSync(join(netconf, "10-ptpnet.conflist"), JSON.stringify(goConflist(dataDir)));
-  const host = createNetns(`ptp-host-${label}`);
+  const host = createHostNetns(`ptp-host-${label}`);
   // a new namespace copies the machine's forwarding setting: start from off, to see ptp turn it on
   inNetns(host, "sysctl", ["-qw", "net.ipv4.ip_forward=0"]);
   return { cniPath, host, container: createNetns(`ptp-ctr-${label}`), netconf, dataDir, cache: join(dir, "cache") };
@@ -158,8 +158,8 @@ describe.skipIf(SEPARATE_BUILD)("ptp: a Go ptp conflist through bin/ptp and thro
     for (const s of [ours, go]) {
       const del = cnitool(s, "del");
       expect({ stderr: del.stderr, status: del.status }).toEqual({ stderr: "", status: 0 });
-      expect(linkNamesButLoOnce(s.host, (names) => names.length === 0)).toEqual([]);
-      expect(linkNamesButLoOnce(s.container, (names) => names.length === 0)).toEqual([]);
+      expect(linkNamesButLo(s.host)).toEqual([]);
+      expect(linkNamesButLo(s.container)).toEqual([]);
       expect(readdirSync(join(s.dataDir, NETWORK)).filter((f) => /^\d/.test(f))).toEqual([]);
       expect(readdirSync(join(s.cache, "results"))).toEqual([]);
     }

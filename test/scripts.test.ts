@@ -108,7 +108,7 @@ describe("priv-net-run.sh with the default configs (mynet bridge 10.22.0.0/16 + 
     const r = isolated(`"$PRIV" touch $WORK/ran; echo "status=$?"; ls $WORK\n${LEFTOVERS}`, { NETCONFPATH: netd });
     expect(r.stdout).toContain("status=1");
     expect(r.stdout).not.toContain("ran");
-    expect(r.stderr).toContain('plugin type="no-such-plugin" failed (add) for network "mynet": failed to find plugin "no-such-plugin"');
+    expect(r.stderr).toContain('network "mynet": failed to find plugin "no-such-plugin"');
     expect(leftovers(r.stdout)).toEqual(CLEAN);
   });
 
@@ -211,7 +211,7 @@ describe("exec-plugins.sh", () => {
       { NETCONFPATH: dir },
     );
     expect(r.stdout).toContain("add=1");
-    expect(r.stderr).toContain('plugin type="no-such-plugin" failed (add) for network "b": failed to find plugin "no-such-plugin"');
+    expect(r.stderr).toContain('network "b": failed to find plugin "no-such-plugin"');
     expect(r.stdout).toContain("a-leases: 0");
     expect(r.stdout).toContain("ns-links: 1");
     expect(leftovers(r.stdout)).toMatchObject({ cache: "", links: "lo br-a" });

@@ -1,8 +1,10 @@
 // Running network lists (Go libcni's api.go): ADD in order with prevResult chaining and runtimeConfig for
 // the capabilities each plugin declares, cached; DEL in reverse with the cached result; CHECK; STATUS;
-// GC. Unlike Go's libcni, a failed ADD is rolled back here (DEL of the whole list, cache removed).
-import { compareVersions, isJsonObject, isValidName, validateIfName, type JsonObject } from "@cni/skel";
-import { deleteCache, DEFAULT_CACHE_DIR, listCachedAttachments, readCache, writeCache } from "./cache";
+// GC. Unlike Go's libcni, an ADD for an attachment that is already cached is refused before any plugin
+// runs, and a failed ADD is rolled back: the plugins that succeeded in this ADD are deleted again, in
+// reverse, with this ADD's result (never the cache of an earlier ADD, whose attachment stays intact).
+import { compareVersions, ErrorCode, isJsonObject, isValidName, parsePluginError, parseResult, resultToVersion, validateIfName, type JsonObject } from "@cni/skel";
+import { cacheFile, deleteCache, DEFAULT_CACHE_DIR, isEntryFor, listCachedAttachments, readCache, readCacheSlot, trustedResultsDir, writeCache } from "./cache";
 import type { NetworkConfigList, PluginConf } from "./conf";
 import { execPlugin, findInPath, PluginExecError, type ExecOptions, type PluginInvocation } from "./exec";
 
@@ -39,6 +41,26 @@ export class NetworkPluginError extends Error {
   }
 }
 
+/** A plugin of a network is not on CNI_PATH (or CNI_PATH is not set): the plugin never ran. */
+export class PluginNotFoundError extends Error {
+  constructor(
+    readonly network: string,
+    readonly plugin: string,
+    reason: string,
+  ) {
+    super(`network "${network}": ${reason}`);
+    this.name = "PluginNotFoundError";
+  }
+}
+
+/** ADD refused before any plugin ran: the attachment is cached already, or its cache file holds another attachment. */
+export class AttachmentExistsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AttachmentExistsError";
+  }
+}
+
 /** Several errors at once (DEL and GC go on past errors). */
 export class MultiError extends Error {
   constructor(readonly errors: readonly Error[]) {
@@ -53,8 +75,6 @@ export interface CniConfigOptions extends ExecOptions {
   /** where results are cached (results/ below it); default /var/lib/cni */
   readonly cacheDir?: string;
 }
-
-const ERROR_CODE_INTERNAL = 999;
 
 function atLeast(version: string, minimum: string): boolean {
   return (compareVersions(version === "" ? "0.1.0" : version, minimum) ?? -1) >= 0;
@@ -91,21 +111,22 @@ export class CniConfig {
     this.cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   }
 
-  /** ADD every plugin in order; the last result is cached and returned. On failure the list is deleted again. */
+  /**
+   * ADD every plugin in order; the last result is cached and returned. Refused before any plugin runs when
+   * the attachment is cached already (DEL it first). On failure the plugins that succeeded are deleted.
+   */
   async addNetworkList(list: NetworkConfigList, rt: RuntimeConf): Promise<JsonObject | undefined> {
     validateRuntime(list, rt);
+    this.refuseCachedAttachment(list, rt);
     let result: JsonObject | undefined;
+    const succeeded: PluginConf[] = [];
     try {
       for (const plugin of list.plugins) {
         result = await this.run("ADD", list, plugin, rt, pluginConfig(list, plugin, result, rt.capabilityArgs));
+        succeeded.push(plugin);
       }
     } catch (thrown) {
-      // roll back: plugins that ran (and the one that failed) release what they took
-      try {
-        await this.delNetworkList(list, rt, result);
-      } catch {
-        // the ADD error is the one to report; DEL errors were passed through the plugins' stderr
-      }
+      await this.rollBack(list, rt, succeeded, result);
       throw thrown;
     }
     writeCache(this.cacheDir, {
@@ -122,12 +143,52 @@ export class CniConfig {
   }
 
   /**
+   * Before an ADD: the attachment must not be cached (a second ADD would otherwise fail half-way and its
+   * clean-up could take the working attachment down), and its file name must not hold another attachment
+   * (Go's names collide: network "a" + container "b-c" and network "a-b" + container "c").
+   */
+  private refuseCachedAttachment(list: NetworkConfigList, rt: RuntimeConf): void {
+    trustedResultsDir(this.cacheDir, true);
+    const key = { networkName: list.name, containerId: rt.containerId, ifName: rt.ifName };
+    const occupant = readCacheSlot(this.cacheDir, key);
+    if (occupant === undefined) return;
+    const file = cacheFile(this.cacheDir, list.name, rt.containerId, rt.ifName);
+    if (isEntryFor(occupant, key)) {
+      throw new AttachmentExistsError(
+        `network "${list.name}": container ${rt.containerId} already has interface ${rt.ifName} attached (cached in ${file}); DEL it first`,
+      );
+    }
+    throw new AttachmentExistsError(
+      `network "${list.name}": the cache file ${file} holds another attachment (network "${occupant.networkName}", container ${occupant.containerId}, interface ${occupant.ifName}): Go-compatible cache names collide; use another container ID or interface name`,
+    );
+  }
+
+  /** Undo a failed ADD: DEL the plugins that succeeded in it, in reverse, with its own latest result. */
+  private async rollBack(list: NetworkConfigList, rt: RuntimeConf, succeeded: readonly PluginConf[], result: JsonObject | undefined): Promise<void> {
+    // the plugin that failed undid its own work; DELing it could remove what an earlier ADD made
+    const prev = atLeast(list.cniVersion, "0.4.0") ? result : undefined;
+    for (const plugin of [...succeeded].reverse()) {
+      try {
+        await this.run("DEL", list, plugin, rt, pluginConfig(list, plugin, prev, rt.capabilityArgs));
+      } catch {
+        // the ADD error is the one to report; a DEL error was passed through the plugin's stderr
+      }
+    }
+  }
+
+  /** The cached result as the list's cniVersion (Go's getCachedResult: GetAsVersion); as stored if it cannot be converted. */
+  private cachedResult(list: NetworkConfigList, rt: RuntimeConf): JsonObject | undefined {
+    const cached = readCache(this.cacheDir, list.name, rt.containerId, rt.ifName)?.result;
+    return cached === undefined ? undefined : asListVersion(list, cached);
+  }
+
+  /**
    * DEL every plugin in reverse with the cached result as prevResult (or `prevResult` when given); goes on
    * past errors and throws them all at the end; the cache entry is removed.
    */
   async delNetworkList(list: NetworkConfigList, rt: RuntimeConf, prevResult?: JsonObject): Promise<void> {
     validateRuntime(list, rt);
-    const cached = prevResult ?? readCache(this.cacheDir, list.name, rt.containerId, rt.ifName)?.result;
+    const cached = prevResult === undefined ? this.cachedResult(list, rt) : asListVersion(list, prevResult);
     // prevResult on DEL exists from 0.4.0 on
     const prev = atLeast(list.cniVersion, "0.4.0") ? cached : undefined;
     const errors: Error[] = [];
@@ -151,7 +212,7 @@ export class CniConfig {
       throw new Error(`network "${list.name}": configuration version "${list.cniVersion}" does not support the CHECK command`);
     }
     if (list.disableCheck) return;
-    const cached = readCache(this.cacheDir, list.name, rt.containerId, rt.ifName)?.result;
+    const cached = this.cachedResult(list, rt);
     if (cached === undefined) {
       throw new Error(`network "${list.name}": no cached result for container ${rt.containerId} interface ${rt.ifName} to check against`);
     }
@@ -170,7 +231,8 @@ export class CniConfig {
   }
 
   /**
-   * GC: DEL every cached attachment of this network that is not in `valid`, then (1.1.0, unless disableGC)
+   * GC: DEL every cached attachment of this network that is not in `valid` (entries that are plain root-written
+   * files recording this network under their own name: a stray or planted file never drives a DEL), then (1.1.0, unless disableGC)
    * GC to every plugin with the valid set. Goes on past errors; throws them all at the end.
    */
   async gcNetworkList(list: NetworkConfigList, valid: readonly GcAttachment[]): Promise<void> {
@@ -218,9 +280,18 @@ export class CniConfig {
   ): Promise<JsonObject | undefined> {
     const fail = (code: number, msg: string, details = ""): NetworkPluginError =>
       new NetworkPluginError(list.name, plugin.type, command, code, msg, details);
+    if (this.options.path.length === 0) {
+      throw new PluginNotFoundError(list.name, plugin.type, `plugin ${plugin.type} not found: CNI_PATH is not set`);
+    }
+    let executable: string;
+    try {
+      executable = findInPath(plugin.type, this.options.path);
+    } catch (thrown) {
+      if (thrown instanceof PluginExecError) throw new PluginNotFoundError(list.name, plugin.type, thrown.message);
+      throw thrown;
+    }
     let output;
     try {
-      const executable = findInPath(plugin.type, this.options.path);
       const invocation: PluginInvocation = {
         command,
         containerId: rt.containerId,
@@ -231,28 +302,35 @@ export class CniConfig {
       };
       output = await execPlugin(executable, invocation, JSON.stringify(conf), this.options);
     } catch (thrown) {
-      if (thrown instanceof PluginExecError) throw fail(ERROR_CODE_INTERNAL, thrown.message);
+      if (thrown instanceof PluginExecError) throw fail(ErrorCode.Internal, thrown.message);
       throw thrown;
     }
     const text = output.stdout.trim();
-    let parsed: unknown;
-    if (text !== "") {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
     if (output.exitCode !== 0) {
-      if (isJsonObject(parsed) && typeof parsed.msg === "string") {
-        const error: JsonObject = parsed;
-        throw fail(typeof error.code === "number" ? error.code : ERROR_CODE_INTERNAL, parsed.msg, typeof error.details === "string" ? error.details : "");
-      }
-      throw fail(ERROR_CODE_INTERNAL, `exited with status ${output.exitCode}`, text === "" ? "" : `output: ${text.slice(0, 200)}`);
+      // the same reading of a plugin's error as skel's delegation (a code is an integer above 0, else 999)
+      const error = text === "" ? undefined : parsePluginError(text);
+      if (error !== undefined) throw fail(error.code, error.msg, error.details);
+      throw fail(ErrorCode.Internal, `exited with status ${output.exitCode}`, text === "" ? "" : `output: ${text.slice(0, 200)}`);
     }
     if (command !== "ADD") return undefined;
-    if (!isJsonObject(parsed)) throw fail(ERROR_CODE_INTERNAL, "ADD succeeded but its output is not a JSON result", text.slice(0, 200));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!isJsonObject(parsed)) throw fail(ErrorCode.Internal, "ADD succeeded but its output is not a JSON result", text.slice(0, 200));
     return parsed;
+  }
+}
+
+/** `result` converted to the list's cniVersion; unchanged when it cannot be (an unknown or unconvertible version). */
+function asListVersion(list: NetworkConfigList, result: JsonObject): JsonObject {
+  if (list.cniVersion === "" || result.cniVersion === list.cniVersion) return result;
+  try {
+    return resultToVersion(parseResult(result, list.cniVersion), list.cniVersion);
+  } catch {
+    return result;
   }
 }
 

@@ -186,31 +186,66 @@ export function loadConfFile(file: string): NetworkConfigList {
   return file.endsWith(".conflist") ? confListFromBytes(bytes, file, dir) : confListFromConf(bytes, file);
 }
 
-/** Every network of `dir`: `*.conflist` sorted, then `*.conf`/`*.json` sorted. Throws ConfigError on a bad file. */
-export function loadAllConfLists(dir: string): NetworkConfigList[] {
-  let files: string[];
+/** Receives a warning that does not stop loading (a network defined twice). */
+export type ConfigWarning = (message: string) => void;
+
+/** The config files of `dir` in load order: `*.conflist` sorted, then `*.conf`/`*.json` sorted. */
+function configFilesInLoadOrder(dir: string): string[] {
   try {
-    files = [...confFiles(dir, CONFLIST_EXTENSIONS), ...confFiles(dir, CONF_EXTENSIONS)];
+    return [...confFiles(dir, CONFLIST_EXTENSIONS), ...confFiles(dir, CONF_EXTENSIONS)];
   } catch (thrown) {
-    throw new ConfigError(dir, `cannot read the config directory: ${(thrown as Error).message}`);
+    const code = (thrown as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "the config directory does not exist" :
+      code === "ENOTDIR" ? "not a directory" :
+      code === "EACCES" ? "the config directory cannot be read (permission denied)" :
+      `cannot read the config directory: ${(thrown as Error).message}`;
+    throw new ConfigError(dir, `${why} (set NETCONFPATH to the directory of your network configs)`);
   }
-  if (files.length === 0) throw new ConfigError(dir, "no network configs (*.conflist, *.conf, *.json)");
-  return files.map(loadConfFile);
 }
 
-/** The network called `name` in `dir` (libcni's LoadNetworkConf): conflists first, then single configs. */
-export function loadConfList(dir: string, name: string): NetworkConfigList {
-  let conflists: string[];
-  let confs: string[];
-  try {
-    conflists = confFiles(dir, CONFLIST_EXTENSIONS);
-    confs = confFiles(dir, CONF_EXTENSIONS);
-  } catch (thrown) {
-    throw new ConfigError(dir, `cannot read the config directory: ${(thrown as Error).message}`);
-  }
-  for (const file of [...conflists, ...confs]) {
+function duplicateWarning(list: NetworkConfigList, first: NetworkConfigList): string {
+  return `${list.source ?? "a config"}: network "${list.name}" is also defined in ${first.source ?? "an earlier config"}; only that one (first in load order) is used`;
+}
+
+/**
+ * Every network of `dir` in load order, each name once: a later config with the name of an earlier one is
+ * left out (Go's libcni finds the first) and reported to `warn`. Throws ConfigError on a bad file.
+ */
+export function loadAllConfLists(dir: string, warn?: ConfigWarning): NetworkConfigList[] {
+  const files = configFilesInLoadOrder(dir);
+  if (files.length === 0) throw new ConfigError(dir, "no network configs (*.conflist, *.conf, *.json)");
+  const byName = new Map<string, NetworkConfigList>();
+  for (const file of files) {
     const list = loadConfFile(file);
-    if (list.name === name) return list;
+    const first = byName.get(list.name);
+    if (first === undefined) byName.set(list.name, list);
+    else warn?.(duplicateWarning(list, first));
   }
-  throw new ConfigError(undefined, `no net configuration with name "${name}" in ${dir}`);
+  return [...byName.values()];
+}
+
+/**
+ * The network called `name` in `dir` (libcni's LoadNetworkConf): conflists first, then single configs; the
+ * first in load order. Later configs of the same name are reported to `warn` (those that can be read).
+ */
+export function loadConfList(dir: string, name: string, warn?: ConfigWarning): NetworkConfigList {
+  let found: NetworkConfigList | undefined;
+  for (const file of configFilesInLoadOrder(dir)) {
+    if (found !== undefined) {
+      if (warn === undefined) break;
+      let later: NetworkConfigList;
+      try {
+        later = loadConfFile(file);
+      } catch {
+        continue; // a broken config after the one used is not this call's problem
+      }
+      if (later.name === name) warn(duplicateWarning(later, found));
+      continue;
+    }
+    const list = loadConfFile(file);
+    if (list.name === name) found = list;
+  }
+  if (found === undefined) throw new ConfigError(undefined, `no net configuration with name "${name}" in ${dir}`);
+  return found;
 }

@@ -1,7 +1,8 @@
 // Running one plugin as the spec says: found on CNI_PATH, config on stdin, CNI_* in the environment,
-// result or error JSON on stdout. With a timeout (the process is killed), a retry when the executable is
-// being written (ETXTBSY, as Go's invoke package does), and the plugin's stderr passed through.
-import { ErrorCode, findPlugin, isCniError } from "@cni/skel";
+// result or error JSON on stdout. The process is run by skel's runPluginProcess, the path plugins use to
+// delegate: with a timeout (the process is killed), a retry when the executable is being written
+// (ETXTBSY, as Go's invoke package does), and the plugin's stderr passed through.
+import { ErrorCode, findPlugin, isCniError, PluginSpawnError, runPluginProcess } from "@cni/skel";
 
 /** How one plugin is invoked. */
 export interface PluginInvocation {
@@ -66,10 +67,6 @@ export function cniArgsText(args: ReadonlyArray<readonly [string, string]>): str
   return args.map(([k, v]) => `${k}=${v}`).join(";");
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Run the plugin `executable` once with `stdin`; resolves with its exit code and stdout. */
 export async function execPlugin(
   executable: string,
@@ -89,63 +86,22 @@ export async function execPlugin(
   env.CNI_IFNAME = invocation.ifName;
   env.CNI_ARGS = cniArgsText(invocation.args);
   env.CNI_PATH = invocation.path.join(":");
-  const retries = options.busyRetries ?? 5;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await spawnOnce(executable, env, stdin, options);
-    } catch (thrown) {
-      if (thrown instanceof PluginExecError && thrown.code === "ETXTBSY" && attempt + 1 < retries) {
-        await sleep(options.busyRetryDelayMs ?? 1000);
-        continue;
-      }
-      throw thrown;
-    }
-  }
-}
-
-function spawnOnce(executable: string, env: Record<string, string>, stdin: string, options: ExecOptions): Promise<PluginOutput> {
-  const childProcess = process.getBuiltinModule("node:child_process");
+  const retries = Math.max(0, (options.busyRetries ?? 5) - 1);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const sink = options.stderr ?? "inherit";
-  return new Promise<PluginOutput>((resolve, reject) => {
-    let child: import("node:child_process").ChildProcess;
-    try {
-      child = childProcess.spawn(executable, [], {
-        env,
-        stdio: ["pipe", "pipe", sink === "inherit" ? "inherit" : "pipe"],
-      });
-    } catch (thrown) {
-      // some failures of execve (ETXTBSY, EACCES) are thrown here rather than emitted
-      const error = thrown as NodeJS.ErrnoException;
-      reject(new PluginExecError(`cannot run ${executable}: ${error.message}`, error.code ?? "EIO"));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let timedOut = false;
-    const timer = timeoutMs > 0 ? setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs) : undefined;
-    child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk));
-    if (typeof sink === "function") child.stderr?.on("data", (chunk: Buffer) => sink(chunk.toString("utf8")));
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      if (timer !== undefined) clearTimeout(timer);
-      reject(new PluginExecError(`cannot run ${executable}: ${error.message}`, error.code ?? "EIO"));
+  let output;
+  try {
+    // the same spawn as skel's delegation: retried while busy, killed after the timeout
+    output = await runPluginProcess(executable, {
+      env,
+      stdin,
+      timeoutMs,
+      stderr: options.stderr ?? "inherit",
+      busyRetryDelaysMs: new Array<number>(retries).fill(options.busyRetryDelayMs ?? 1000),
     });
-    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (timedOut) {
-        reject(new PluginExecError(`${executable} did not finish within ${timeoutMs} ms and was killed`, "ETIMEDOUT"));
-        return;
-      }
-      if (code === null) {
-        reject(new PluginExecError(`${executable} was killed by ${signal ?? "a signal"}`, "EINTR"));
-        return;
-      }
-      resolve({ exitCode: code, stdout: Buffer.concat(chunks).toString("utf8") });
-    });
-    // a plugin that exits without reading stdin closes the pipe: that is not our error
-    child.stdin?.on("error", () => undefined);
-    child.stdin?.end(stdin);
-  });
+  } catch (thrown) {
+    if (thrown instanceof PluginSpawnError) throw new PluginExecError(thrown.message, thrown.code);
+    throw thrown;
+  }
+  if (output.signal !== null) throw new PluginExecError(`${executable} was killed by ${output.signal}`, "EINTR");
+  return { exitCode: output.exitCode, stdout: output.stdout };
 }

@@ -1,14 +1,19 @@
-// @cni/libcni — what a container runtime does with CNI plugins (Go libcni, go-cni, cnitool).
-export { CniConfig, MultiError, NetworkPluginError, pluginConfig, type CniConfigOptions, type GcAttachment, type RuntimeConf } from "./api";
+// @cni/libcni — what a container runtime does with CNI plugins (Go libcni, go-cni); cnitool is @cni/cnitool.
+export { AttachmentExistsError, CniConfig, MultiError, NetworkPluginError, PluginNotFoundError, pluginConfig, type CniConfigOptions, type GcAttachment, type RuntimeConf } from "./api";
 export {
   CACHE_KIND,
+  CacheTrustError,
   DEFAULT_CACHE_DIR,
   cacheFile,
   deleteCache,
+  isEntryFor,
   listCachedAttachments,
   parseCache,
   readCache,
+  readCacheSlot,
+  trustedResultsDir,
   writeCache,
+  type AttachmentKey,
   type CachedAttachment,
 } from "./cache";
 export {
@@ -34,4 +39,3 @@ export {
   type PortMapping,
   type SetupResult,
 } from "./facade";
-export { USAGE, cnitoolContainerId, cnitoolMain, parseArgsText, runCnitool, type ToolIO } from "./cnitool";

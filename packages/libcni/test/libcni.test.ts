@@ -1,29 +1,31 @@
 // @cni/libcni against a fake plugin (test/fixtures/fake-plugin.cjs, copied under several type names into a
 // temporary CNI_PATH): config loading, list execution, the cache, GC, timeouts, ETXTBSY, the facade.
-import { createHash } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  AttachmentExistsError,
+  CacheTrustError,
   capabilities,
   Cni,
   CniConfig,
   ConfigError,
-  cnitoolContainerId,
   confListFromBytes,
   loadAllConfLists,
   loadConfList,
   MultiError,
   NetworkPluginError,
+  PluginNotFoundError,
   parseCache,
   readCache,
-  runCnitool,
   type NetworkConfigList,
   type RuntimeConf,
 } from "../src/index";
 
 const FAKE = join(import.meta.dirname, "fixtures/fake-plugin.cjs");
+/** nobody's uid (65534 on Debian): an owner the cache must not trust */
+const NOBODY_UID = 65534;
 
 interface Call {
   type: string;
@@ -116,7 +118,7 @@ describe("loading configs", () => {
 
   it("a missing directory, no configs, a bad file, an unknown network: errors naming the file and the problem", () => {
     expect(() => loadAllConfLists(join(work, "nope"))).toThrow(ConfigError);
-    expect(() => loadAllConfLists(join(work, "nope"))).toThrow(/nope: cannot read the config directory/);
+    expect(() => loadAllConfLists(join(work, "nope"))).toThrow(/nope: the config directory does not exist \(set NETCONFPATH/);
     expect(() => loadAllConfLists(netd)).toThrow(/net\.d: no network configs/);
     writeFileSync(join(netd, "10-bad.conflist"), "{ not json");
     expect(() => loadAllConfLists(netd)).toThrow(/10-bad\.conflist: invalid JSON/);
@@ -179,19 +181,30 @@ describe("running a network list", () => {
     expect(calls().map((c) => c.conf.prevResult)).toEqual([undefined, undefined, undefined]);
   });
 
-  it("a failed ADD is rolled back with DEL of the whole list; the error names plugin and network; nothing cached", async () => {
+  it("a failed ADD undoes only the plugins that succeeded in it, with its own result; the error names plugin and network; nothing cached", async () => {
     const l = list([{ type: "first" }, { type: "second", fail: "ADD" }, { type: "third" }]);
     const error = await cni().addNetworkList(l, RT).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkPluginError);
     expect((error as NetworkPluginError).message).toBe('plugin type="second" failed (add) for network "net1": second refuses ADD; as configured');
     expect((error as NetworkPluginError).code).toBe(7);
-    expect(summary()).toEqual(["ADD first", "ADD second", "DEL third", "DEL second", "DEL first"]);
+    // the plugin that failed cleaned up after itself; third never ran
+    expect(summary()).toEqual(["ADD first", "ADD second", "DEL first"]);
+    // DEL first gets what first returned in this ADD (second got the same as its prevResult)
+    expect(calls()[2]!.conf.prevResult).toMatchObject({ interfaces: [{ name: "first" }] });
+    expect(calls()[2]!.conf.prevResult).toEqual(calls()[1]!.conf.prevResult);
     expect(existsSync(join(cacheDir, "results/net1-ctr-1-eth0"))).toBe(false);
   });
 
   it("a plugin not on the path: the error says which and where it was looked for", async () => {
     const error = await cni().addNetworkList(list([{ type: "missing" }]), RT).catch((e: Error) => e);
-    expect(error?.message).toBe(`plugin type="missing" failed (add) for network "net1": failed to find plugin "missing" in path [${join(work, "empty")} ${bin}]`);
+    expect(error).toBeInstanceOf(PluginNotFoundError);
+    expect(error?.message).toBe(`network "net1": failed to find plugin "missing" in path [${join(work, "empty")} ${bin}]`);
+    expect(calls()).toEqual([]);
+  });
+
+  it("no CNI_PATH: the plugin is reported not found, not as a plugin failure", async () => {
+    const error = await new CniConfig({ path: [], cacheDir }).addNetworkList(list([{ type: "loopback" }]), RT).catch((e: Error) => e);
+    expect(error?.message).toBe('network "net1": plugin loopback not found: CNI_PATH is not set');
   });
 
   it("DEL goes on past errors and reports them all", async () => {
@@ -252,6 +265,101 @@ describe("running a network list", () => {
   });
 });
 
+describe("a live attachment is never lost (issue 16)", () => {
+  it("a second ADD of a cached attachment is refused before any plugin runs; the first stays cached", async () => {
+    const l = list([{ type: "first" }, { type: "second" }]);
+    await cni().addNetworkList(l, RT);
+    const before = readFileSync(join(cacheDir, "results/net1-ctr-1-eth0"), "utf8");
+    writeFileSync(log, "");
+    const error = await cni().addNetworkList(l, RT).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AttachmentExistsError);
+    expect((error as Error).message).toBe(
+      `network "net1": container ctr-1 already has interface eth0 attached (cached in ${cacheDir}/results/net1-ctr-1-eth0); DEL it first`,
+    );
+    expect(calls()).toEqual([]);
+    expect(readFileSync(join(cacheDir, "results/net1-ctr-1-eth0"), "utf8")).toBe(before);
+  });
+
+  it("colliding cache names (network a + container b-c, network a-b + container c): neither takes or deletes the other's entry", async () => {
+    const a = confListFromBytes(JSON.stringify({ cniVersion: "1.1.0", name: "a", plugins: [{ type: "first" }] }));
+    const ab = confListFromBytes(JSON.stringify({ cniVersion: "1.1.0", name: "a-b", plugins: [{ type: "first" }] }));
+    await cni().addNetworkList(a, { ...RT, containerId: "b-c" });
+    const file = join(cacheDir, "results/a-b-c-eth0");
+    const before = readFileSync(file, "utf8");
+    writeFileSync(log, "");
+    const refused = await cni().addNetworkList(ab, { ...RT, containerId: "c" }).catch((e: Error) => e);
+    expect(refused?.message).toMatch(/holds another attachment \(network "a", container b-c, interface eth0\)/);
+    expect(calls()).toEqual([]);
+    // DEL and CHECK of the other attachment neither use nor remove the entry
+    await cni().delNetworkList(ab, { ...RT, containerId: "c" });
+    expect(calls()[0]!.conf.prevResult).toBeUndefined();
+    await expect(cni().checkNetworkList(ab, { ...RT, containerId: "c" })).rejects.toThrow(/no cached result/);
+    expect(readFileSync(file, "utf8")).toBe(before);
+    expect(readCache(cacheDir, "a", "b-c", "eth0")).toBeDefined();
+    expect(readCache(cacheDir, "a-b", "c", "eth0")).toBeUndefined();
+  });
+
+  it("the cached result is given to DEL and CHECK in the list's cniVersion (Go's GetAsVersion)", async () => {
+    const at11 = list([{ type: "first" }]);
+    await cni().addNetworkList(at11, RT);
+    const at04 = list([{ type: "first" }], { cniVersion: "0.4.0" });
+    await cni().checkNetworkList(at04, RT);
+    await cni().delNetworkList(at04, RT);
+    const [check, del] = calls().slice(1);
+    expect(check!.conf.prevResult).toMatchObject({ cniVersion: "0.4.0", interfaces: [{ name: "first" }] });
+    expect(del!.conf.prevResult).toMatchObject({ cniVersion: "0.4.0", interfaces: [{ name: "first" }] });
+  });
+});
+
+describe("the cache directory is not trusted blindly (issue 16)", () => {
+  it("a results directory that is a symlink, writable by others, or another user's is refused before any plugin runs", async () => {
+    const l = list([{ type: "first" }]);
+    const elsewhere = join(work, "elsewhere");
+    mkdirSync(elsewhere, { mode: 0o700 });
+    mkdirSync(cacheDir, { mode: 0o700 });
+    symlinkSync(elsewhere, join(cacheDir, "results"));
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(`refusing the result cache directory ${cacheDir}/results: it is a symbolic link`);
+    rmSync(join(cacheDir, "results"));
+    mkdirSync(join(cacheDir, "results"));
+    chmodSync(join(cacheDir, "results"), 0o777);
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(/writable by group or others \(mode 0777\)/);
+    chmodSync(join(cacheDir, "results"), 0o700);
+    chownSync(join(cacheDir, "results"), NOBODY_UID, NOBODY_UID);
+    await expect(cni().addNetworkList(l, RT)).rejects.toThrow(`it is owned by uid ${NOBODY_UID}, not root`);
+    await expect(cni().gcNetworkList(l, [])).rejects.toThrow(CacheTrustError);
+    expect(calls()).toEqual([]);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  it("a temporary file is created exclusively: a planted link at the old *.tmp name is not followed", async () => {
+    mkdirSync(join(cacheDir, "results"), { recursive: true, mode: 0o700 });
+    const victim = join(work, "victim");
+    writeFileSync(victim, "root-only content", { mode: 0o600 });
+    symlinkSync(victim, join(cacheDir, `results/net1-ctr-1-eth0.${process.pid}.tmp`));
+    await cni().addNetworkList(list([{ type: "first" }]), RT);
+    expect(readFileSync(victim, "utf8")).toBe("root-only content");
+    expect(readCache(cacheDir, "net1", "ctr-1", "eth0")).toMatchObject({ containerId: "ctr-1" });
+    expect(readdirSync(join(cacheDir, "results")).filter((n) => n.endsWith(".tmp") && !n.includes(`.${process.pid}.tmp`))).toEqual([]);
+  });
+
+  it("GC drives DEL only with entries that are plain root files recording this network under their own name", async () => {
+    const l = list([{ type: "first" }]);
+    await cni().addNetworkList(l, { ...RT, containerId: "real" });
+    const results = join(cacheDir, "results");
+    const entry = (containerId: string, netns: string): string =>
+      JSON.stringify({ kind: "cniCacheV1", containerId, config: "", ifName: "eth0", networkName: "net1", netns, result: { cniVersion: "1.1.0" } });
+    // under another attachment's name, a link to an entry, a file others may write
+    writeFileSync(join(results, "net1-renamed-eth0"), entry("victim", "/proc/1/ns/net"), { mode: 0o600 });
+    writeFileSync(join(work, "outside"), entry("linked", "/proc/1/ns/net"), { mode: 0o600 });
+    symlinkSync(join(work, "outside"), join(results, "net1-linked-eth0"));
+    writeFileSync(join(results, "net1-open-eth0"), entry("open", "/proc/1/ns/net"));
+    chmodSync(join(results, "net1-open-eth0"), 0o666);
+    writeFileSync(log, "");
+    await cni().gcNetworkList(l, []);
+    expect(calls().filter((c) => c.command === "DEL").map((c) => `${c.containerId} ${c.netns}`)).toEqual([`real ${RT.netns}`]);
+  });
+});
+
 describe("cache interop with Go's libcni", () => {
   it("reads an entry written by Go's libcni (the fixture of containernetworking's tests) and uses it for DEL", async () => {
     // Go's writeCacheFile test helper: config base64, no netns, result with cniVersion only
@@ -274,71 +382,6 @@ describe("cache interop with Go's libcni", () => {
       cniArgs: [["K8S_POD_NAMESPACE", "kube-system"], ["K8S_POD_NAME", "p"]], result: { cniVersion: "0.3.1" },
     }));
     expect(entry?.cniArgs).toEqual([["K8S_POD_NAMESPACE", "kube-system"], ["K8S_POD_NAME", "p"]]);
-  });
-});
-
-describe("cnitool", () => {
-  function tool(args: string[], env: Record<string, string> = {}): { code: Promise<number>; out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCnitool(args, {
-      env: { NETCONFPATH: netd, CNI_PATH: bin, CNI_CACHE_DIR: cacheDir, FAKE_PLUGIN_LOG: log, ...env },
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-    });
-    return { code, out, err };
-  }
-
-  it("container ID as Go's cnitool: cnitool- + 20 hex digits of sha512(netns)", () => {
-    // the value Go's cnitool printed for /var/run/netns/testing (a published cnitool walkthrough)
-    expect(cnitoolContainerId("/var/run/netns/testing")).toBe("cnitool-77383ca0a0715733ca6f");
-    expect(cnitoolContainerId("/x")).toBe(`cnitool-${createHash("sha512").update("/x").digest("hex").slice(0, 20)}`);
-  });
-
-  it("add prints the result; CNI_ARGS, CAP_ARGS, CNI_IFNAME are used; del removes the cache", async () => {
-    writeFileSync(join(netd, "10-n.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "n", plugins: [{ type: "first", capabilities: { dns: true } }] }));
-    const add = tool(["add", "n", "/var/run/netns/testing"], { CNI_ARGS: "A=1;B=2", CAP_ARGS: '{"dns":{"nameservers":["10.0.0.1"]}}', CNI_IFNAME: "net7" });
-    expect(await add.code).toBe(0);
-    expect(JSON.parse(add.out.join(""))).toMatchObject({ interfaces: [{ name: "first" }] });
-    expect(calls()[0]).toMatchObject({ containerId: "cnitool-77383ca0a0715733ca6f", ifName: "net7", args: "A=1;B=2", conf: { runtimeConfig: { dns: { nameservers: ["10.0.0.1"] } } } });
-    expect(readdirSync(join(cacheDir, "results"))).toEqual(["n-cnitool-77383ca0a0715733ca6f-net7"]);
-    const del = tool(["del", "n", "/var/run/netns/testing"], { CNI_IFNAME: "net7" });
-    expect(await del.code).toBe(0);
-    expect(readdirSync(join(cacheDir, "results"))).toEqual([]);
-  });
-
-  it("usage on wrong arguments, readable errors, non-zero exit", async () => {
-    const none = tool([]);
-    expect(await none.code).toBe(1);
-    expect(none.err.join("")).toMatch(/^usage: cnitool add\|check\|del <network> <netns-path>/);
-    const help = tool(["--help"]);
-    expect(await help.code).toBe(0);
-    expect(help.out.join("")).toContain("CNI_IFNAME");
-    const bad = tool(["frobnicate", "n", "/x"]);
-    expect(await bad.code).toBe(1);
-    expect(bad.err.join("")).toMatch(/^cnitool: unknown command "frobnicate"/);
-    const missing = tool(["add", "n"]);
-    expect(await missing.code).toBe(1);
-    expect(missing.err.join("")).toContain("add needs <network> <netns-path>");
-    writeFileSync(join(netd, "10-n.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "n", plugins: [{ type: "first", fail: "ADD" }] }));
-    const failing = tool(["add", "n", "/x"]);
-    expect(await failing.code).toBe(1);
-    expect(failing.err.join("")).toBe('cnitool add: plugin type="first" failed (add) for network "n": first refuses ADD; as configured\n');
-    const unknown = tool(["add", "other", "/x"]);
-    expect(await unknown.code).toBe(1);
-    expect(unknown.err.join("")).toBe(`cnitool add: config: no net configuration with name "other" in ${netd}\n`);
-    const badCap = tool(["add", "n", "/x"], { CAP_ARGS: "{" });
-    expect(await badCap.code).toBe(1);
-    expect(badCap.err.join("")).toMatch(/CAP_ARGS is not valid JSON/);
-  });
-
-  it("networks lists the names in load order", async () => {
-    writeFileSync(join(netd, "20-b.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "b", plugins: [{ type: "first" }] }));
-    writeFileSync(join(netd, "10-lo.conf"), JSON.stringify({ cniVersion: "1.0.0", name: "lo", type: "loopback" }));
-    writeFileSync(join(netd, "30-a.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "a", plugins: [{ type: "first" }] }));
-    const r = tool(["networks"]);
-    expect(await r.code).toBe(0);
-    expect(r.out.join("")).toBe("b\na\nlo\n");
   });
 });
 
@@ -370,7 +413,7 @@ describe("the go-cni-style facade", () => {
     writeFileSync(join(netd, "20-b.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "b", plugins: [{ type: "second", fail: "ADD" }] }));
     const facade = new Cni({ path: [bin], cacheDir, stderr: () => undefined }).loadAll(netd);
     await expect(facade.setup("sb2", "/var/run/netns/sb2")).rejects.toThrow(/type="second" failed \(add\) for network "b"/);
-    expect(summary()).toEqual(["ADD first", "ADD second", "DEL second", "DEL first"]);
+    expect(summary()).toEqual(["ADD first", "ADD second", "DEL first"]);
     expect(existsSync(join(cacheDir, "results")) ? readdirSync(join(cacheDir, "results")) : []).toEqual([]);
   });
 

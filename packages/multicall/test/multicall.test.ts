@@ -213,11 +213,11 @@ describe("through skel's delegate()", () => {
     expect(JSON.parse(stdout).dns).toEqual({ domain: "ADD-c9-no-mark" });
   });
 
-  it("rethrows the in-process plugin's CNI error unchanged", async () => {
+  it("rethrows the in-process plugin's CNI error with its code and details, its message naming that plugin", async () => {
     setInProcessDelegate(inProcessDelegate(registry, () => true));
     await expect(delegate("echo", "ADD", callerArgs({ ...conf, fail: true }))).rejects.toMatchObject({
       code: ErrorCode.TryAgainLater,
-      message: "asked to fail",
+      message: 'IPAM plugin "echo": asked to fail',
       details: "fail: true",
     });
   });

@@ -1,11 +1,16 @@
 // Delegation to another plugin (IPAM) through CNI_PATH (docs/protocol.md §6, Go's pkg/invoke):
-// find the executable, run it with the same stdin bytes and environment but CNI_COMMAND set to the
-// verb, and turn its stdout into a result or rethrow its CNI error unchanged.
+// find the executable (as an absolute path, so the file found is the file run), run it with the same stdin
+// bytes and environment but CNI_COMMAND set to the verb, and turn its stdout into a result or rethrow its
+// CNI error with its code, the message naming the plugin that gave it.
+// Delegation is bounded: each level adds one to DELEGATION_DEPTH_ENV in the child's environment (a spawned
+// child and an in-process one alike), so a config whose IPAM type is a delegating plugin (bridge as its
+// own IPAM) fails with code 7 instead of recursing until memory runs out.
 //
-// node:child_process, node:fs and node:path are required when a delegation happens, not imported: a
-// plugin that never delegates on a call must not pay their start-up cost.
+// node:fs and node:path are required when a delegation happens, not imported (the spawn, in invoke.ts,
+// likewise): a plugin that never delegates on a call must not pay their start-up cost.
 import { CniError, ErrorCode } from "./errors";
 import { nodeFs, writeProcessOutput } from "./host";
+import { DELEGATE_BUSY_RETRY_MS, PluginSpawnError, runPluginProcess } from "./invoke";
 import { isJsonObject, parseJson } from "./json";
 import { decodeResultAt } from "./result";
 import type { CmdArgs, Command, Result } from "./types";
@@ -46,13 +51,14 @@ export function setInProcessDelegate(runner: InProcessDelegate | undefined): voi
   inProcessDelegate = runner;
 }
 
-/** Waits before each retry when exec fails with ETXTBSY (the binary is still being written). */
-const TEXT_BUSY_RETRY_MS = [50, 100, 150, 200, 200];
-/** Plenty for any result or error a plugin prints. */
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** Counts delegation levels in the environment; absent means this plugin was started by a runtime. */
+export const DELEGATION_DEPTH_ENV = "CNI_TS_DELEGATION_DEPTH";
+/** Deepest delegation allowed: a runtime calls a plugin (0), which calls its IPAM plugin (1), and no more is needed. */
+export const MAX_DELEGATION_DEPTH = 4;
 
 /**
- * The first `<dir>/<type>` on CNI_PATH that is a regular executable file.
+ * The first `<dir>/<type>` on CNI_PATH that is a regular executable file, as an absolute path (a relative
+ * CNI_PATH entry such as "." is resolved once, here: the path returned is the one to execute).
  * Code 7 for a bad name (it comes from the config), code 4 when CNI_PATH is missing or lacks it.
  */
 export function findPlugin(type: string, paths: readonly string[]): string {
@@ -64,9 +70,9 @@ export function findPlugin(type: string, paths: readonly string[]): string {
     throw new CniError(ErrorCode.InvalidEnvironment, "required env variables [CNI_PATH] missing", `needed to find plugin "${type}"`);
   }
   const fs = nodeFs();
-  const { join } = nodePath();
+  const { resolve } = nodePath();
   for (const dir of paths) {
-    const candidate = join(dir, type);
+    const candidate = resolve(dir, type);
     try {
       if (!fs.statSync(candidate).isFile()) continue;
       fs.accessSync(candidate, fs.constants.X_OK);
@@ -82,15 +88,6 @@ export function findPlugin(type: string, paths: readonly string[]): string {
   );
 }
 
-function nodeChildProcess(): typeof import("node:child_process") {
-  try {
-    return require("node:child_process") as typeof import("node:child_process");
-  } catch (failure) {
-    if (!(failure instanceof ReferenceError)) throw failure;
-    return process.getBuiltinModule("node:child_process");
-  }
-}
-
 function nodePath(): typeof import("node:path") {
   try {
     return require("node:path") as typeof import("node:path");
@@ -100,36 +97,55 @@ function nodePath(): typeof import("node:path") {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function childEnv(env: Record<string, string | undefined>, command: Command): Record<string, string> {
+function childEnv(env: Record<string, string | undefined>, command: Command, depth: number): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   out.CNI_COMMAND = command;
+  out[DELEGATION_DEPTH_ENV] = String(depth);
   return out;
 }
 
-/** Spawn the plugin, retrying a few times on ETXTBSY. Failing to start it at all is code 5. */
+/** This call's delegation level: 0 when a runtime started it, N when N plugins delegated down to it. */
+export function delegationDepth(env: Record<string, string | undefined>): number {
+  const text = env[DELEGATION_DEPTH_ENV];
+  if (text === undefined || !/^\d{1,3}$/.test(text)) return 0;
+  return Number(text);
+}
+
+/**
+ * Refuse a delegation that would loop: to the plugin the config names as this plugin's own type (bridge
+ * with ipam.type "bridge"); or, from a plugin that was itself delegated to, to ipam.type again — it got its
+ * caller's stdin, so it runs as that IPAM type and would call itself (bridge with ipam.type "veth"). Any
+ * chain longer than MAX_DELEGATION_DEPTH (plugins that call each other by other means) is refused too.
+ * Returns the child's depth.
+ */
+function refuseLoop(type: string, args: CmdArgs): number {
+  const depth = delegationDepth(args.env);
+  if (type === args.config.type || (depth > 0 && type === args.config.ipam?.type)) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `invalid IPAM type "${type}": it is a plugin that delegates to an IPAM plugin itself, so it would call itself without end`,
+      'ipam.type must name an IPAM plugin, such as "host-local"',
+    );
+  }
+  if (depth >= MAX_DELEGATION_DEPTH) {
+    throw new CniError(
+      ErrorCode.InvalidNetworkConfig,
+      `delegation to plugin "${type}" refused: ${depth} plugins already delegate to one another (at most ${MAX_DELEGATION_DEPTH})`,
+      "a plugin configured as another's IPAM plugin delegates back; check the ipam.type of each config",
+    );
+  }
+  return depth + 1;
+}
+
+/** Spawn the plugin (retried a few times on ETXTBSY). Failing to start it at all is code 5. */
 async function spawnPlugin(request: DelegateRequest): Promise<DelegateResponse> {
-  const { spawnSync } = nodeChildProcess();
-  for (let attempt = 0; ; attempt++) {
-    const r = spawnSync(request.pluginPath, [], {
-      input: request.stdinData,
-      env: request.env,
-      maxBuffer: MAX_OUTPUT_BYTES,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    const errno = (r.error as NodeJS.ErrnoException | undefined)?.code;
-    if (errno === "ETXTBSY" && attempt < TEXT_BUSY_RETRY_MS.length) {
-      await sleep(TEXT_BUSY_RETRY_MS[attempt] as number);
-      continue;
-    }
-    if (r.error !== undefined) {
-      throw new CniError(ErrorCode.IOFailure, `failed to execute plugin "${request.type}": ${r.error.message}`, request.pluginPath);
-    }
-    return { exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+  try {
+    const r = await runPluginProcess(request.pluginPath, { env: request.env, stdin: request.stdinData, busyRetryDelaysMs: DELEGATE_BUSY_RETRY_MS });
+    return { exitCode: r.signal === null ? r.exitCode : 1, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+  } catch (thrown) {
+    if (!(thrown instanceof PluginSpawnError)) throw thrown;
+    throw new CniError(ErrorCode.IOFailure, `failed to execute plugin "${request.type}": ${thrown.message} (${thrown.code})`, request.pluginPath);
   }
 }
 
@@ -147,7 +163,33 @@ function clip(text: string, max = 512): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-/** A failed child's CNI error, rethrown with the same code/msg/details; anything else is code 999. */
+/** A CNI error object as a plugin prints it on stdout (a msg, an integer code > 0, optional details). */
+export interface PluginErrorOutput {
+  code: number;
+  msg: string;
+  details: string;
+}
+
+/**
+ * The CNI error a failed plugin printed, or undefined when its stdout is no error object. A code that is
+ * not an integer above 0 becomes 999 (internal). libcni reads plugins' errors with this too.
+ */
+export function parsePluginError(stdout: string): PluginErrorOutput | undefined {
+  let parsed: unknown;
+  try {
+    parsed = parseJson(stdout);
+  } catch {
+    return undefined;
+  }
+  if (!isJsonObject(parsed) || typeof parsed.msg !== "string") return undefined;
+  const code = typeof parsed.code === "number" && Number.isInteger(parsed.code) && parsed.code > 0 ? parsed.code : ErrorCode.Internal;
+  return { code, msg: parsed.msg, details: typeof parsed.details === "string" ? parsed.details : "" };
+}
+
+/**
+ * A failed child's CNI error, rethrown with the same code and details, its message naming the child (the
+ * caller's runtime would otherwise blame the caller); anything else is code 999.
+ */
 function childError(type: string, response: DelegateResponse): CniError {
   const stdout = response.stdout.toString().trim();
   const status = response.signal ? `killed by signal ${response.signal}` : `exit status ${response.exitCode}`;
@@ -156,17 +198,15 @@ function childError(type: string, response: DelegateResponse): CniError {
     if (stderr === "") return new CniError(ErrorCode.Internal, `plugin "${type}" failed with no error message`, status);
     return new CniError(ErrorCode.Internal, `plugin "${type}" failed`, `${clip(stderr)}; ${status}`);
   }
-  let parsed: unknown;
-  try {
-    parsed = parseJson(stdout);
-  } catch {
-    parsed = undefined;
-  }
-  if (isJsonObject(parsed) && typeof parsed.msg === "string") {
-    const code = typeof parsed.code === "number" && Number.isInteger(parsed.code) && parsed.code > 0 ? parsed.code : ErrorCode.Internal;
-    return new CniError(code, parsed.msg, typeof parsed.details === "string" ? parsed.details : "");
-  }
+  const error = parsePluginError(stdout);
+  if (error !== undefined) return new CniError(error.code, namingPlugin(type, error.msg), error.details);
   return new CniError(ErrorCode.Internal, `plugin "${type}" failed and its error output could not be parsed`, `${clip(stdout)}; ${status}`);
+}
+
+/** `msg` as the delegating plugin reports it: prefixed with the delegated plugin's name, once. */
+function namingPlugin(type: string, msg: string): string {
+  const prefix = `IPAM plugin "${type}": `;
+  return msg.startsWith("IPAM plugin ") ? msg : `${prefix}${msg}`;
 }
 
 /** The child's result in the current shape; an empty cniVersion means the config's (cni#895). */
@@ -189,8 +229,9 @@ function childResult(type: string, stdout: string, configVersion: string): Resul
 
 /** Run plugin `type` for `command` with the caller's stdin bytes and environment; its stdout on success. */
 export async function delegate(type: string, command: Command, args: CmdArgs): Promise<string> {
+  const depth = refuseLoop(type, args);
   const pluginPath = findPlugin(type, args.path);
-  const request: DelegateRequest = { type, pluginPath, command, stdinData: args.stdinData, env: childEnv(args.env, command) };
+  const request: DelegateRequest = { type, pluginPath, command, stdinData: args.stdinData, env: childEnv(args.env, command, depth) };
   const response = (await inProcessDelegate?.(request)) ?? (await spawnPlugin(request));
   forwardStderr(response.stderr);
   if (response.exitCode !== 0 || response.signal) throw childError(type, response);

@@ -30,6 +30,14 @@ export {
 } from "./ip";
 export { validateContainerId, validateIfName, isValidName } from "./env";
 export { definePlugin } from "./plugin";
+export {
+  runPluginProcess,
+  PluginSpawnError,
+  DELEGATE_BUSY_RETRY_MS,
+  MAX_PLUGIN_OUTPUT_BYTES,
+  type PluginProcessOptions,
+  type PluginProcessOutput,
+} from "./invoke";
 export { setProcessHost, MAX_STDIN_BYTES, type ProcessHost, type FileIdentity } from "./host";
 export {
   delegate,
@@ -39,7 +47,12 @@ export {
   delegateStatus,
   delegateGC,
   findPlugin,
+  parsePluginError,
+  delegationDepth,
   setInProcessDelegate,
+  DELEGATION_DEPTH_ENV,
+  MAX_DELEGATION_DEPTH,
+  type PluginErrorOutput,
   type DelegateRequest,
   type DelegateResponse,
   type InProcessDelegate,

@@ -1,10 +1,12 @@
 // Delegation through CNI_PATH, against a fake IPAM plugin (a shell script) in a temp directory.
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   CniError,
+  DELEGATION_DEPTH_ENV,
+  MAX_DELEGATION_DEPTH,
   definePlugin,
   delegate,
   delegateAdd,
@@ -14,6 +16,7 @@ import {
   delegateStatus,
   findPlugin,
   parseNetConf,
+  parsePluginError,
   setInProcessDelegate,
   type CmdArgs,
 } from "../src/index";
@@ -139,9 +142,18 @@ describe("delegation", () => {
     });
   });
 
-  it("the child's CNI error is rethrown with the same code, msg and details", async () => {
-    expect(await rejection(delegateAdd("fake-ipam", cmdArgs({ mode: "error" })))).toMatchObject({ code: 11, message: "store is busy", details: "lock held" });
-    expect(await rejection(delegateDel("fake-ipam", cmdArgs({ mode: "error-no-details" })))).toMatchObject({ code: 3, message: "gone", details: "" });
+  it("the child's CNI error is rethrown with the same code and details, its message naming the child", async () => {
+    expect(await rejection(delegateAdd("fake-ipam", cmdArgs({ mode: "error" })))).toMatchObject({
+      code: 11, message: 'IPAM plugin "fake-ipam": store is busy', details: "lock held",
+    });
+    expect(await rejection(delegateDel("fake-ipam", cmdArgs({ mode: "error-no-details" })))).toMatchObject({ code: 3, message: 'IPAM plugin "fake-ipam": gone', details: "" });
+  });
+
+  it("parsePluginError: a code must be an integer above 0 (else 999), msg a string", () => {
+    expect(parsePluginError('{"code":11,"msg":"busy","details":"d"}')).toEqual({ code: 11, msg: "busy", details: "d" });
+    for (const code of ["0", "-3", "2.5", '"7"', "null"]) expect(parsePluginError(`{"code":${code},"msg":"m"}`)?.code).toBe(999);
+    expect(parsePluginError('{"code":7}')).toBeUndefined();
+    expect(parsePluginError("not json")).toBeUndefined();
   });
 
   it("a child that fails without a CNI error is code 999 carrying its stderr or exit status", async () => {
@@ -173,6 +185,44 @@ describe("delegation", () => {
     expect(await rejection(delegateAdd("nope", cmdArgs({ path: ["/nonexistent", bin] })))).toMatchObject({
       code: 4, message: `failed to find plugin "nope" in path [/nonexistent ${bin}]`,
     });
+  });
+
+  it("CNI_PATH entry \".\": the plugin found there is the one run, by its absolute path (not one found on PATH)", async () => {
+    const cwd = process.cwd();
+    const decoy = join(root, "decoy");
+    mkdirSync(decoy, { recursive: true });
+    writeExecutable(join(decoy, "fake-ipam"), "#!/bin/sh\necho decoy-ran > \"$FAKE_RECORD/decoy\"\nexit 1\n");
+    process.chdir(bin);
+    try {
+      expect(findPlugin("fake-ipam", ["."])).toBe(join(bin, "fake-ipam"));
+      const args = cmdArgs({ path: ["."], env: { PATH: `${decoy}:${process.env.PATH ?? ""}` } });
+      expect((await delegateAdd("fake-ipam", args)).ips).toHaveLength(2);
+      expect(existsSync(join(record, "decoy"))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("a delegating plugin as its own IPAM type is refused with code 7 naming it, before anything runs", async () => {
+    const stdin = Buffer.from('{"cniVersion":"1.1.0","name":"n","type":"fake-ipam","ipam":{"type":"fake-ipam"}}');
+    rmSync(join(record, "stdin.DEL"), { force: true });
+    const err = await rejection(delegateDel("fake-ipam", cmdArgs({ stdin })));
+    expect(err).toMatchObject({ code: 7, message: expect.stringContaining('invalid IPAM type "fake-ipam"') });
+    expect(existsSync(join(record, "stdin.DEL"))).toBe(false);
+  });
+
+  it("each delegation level is counted in the child's environment; past the bound it is refused with code 7", async () => {
+    await delegateStatus("fake-ipam", cmdArgs());
+    expect(recordedEnv("STATUS")[DELEGATION_DEPTH_ENV]).toBe("1");
+    // (a plugin two levels down delegating to a plugin that is not its config's IPAM type)
+    const other = Buffer.from('{"cniVersion":"1.1.0","name":"n","type":"bridge","ipam":{"type":"other"}}');
+    await delegateStatus("fake-ipam", cmdArgs({ env: { [DELEGATION_DEPTH_ENV]: "2" }, stdin: other }));
+    expect(recordedEnv("STATUS")[DELEGATION_DEPTH_ENV]).toBe("3");
+    // a plugin delegated to that delegates to its config's IPAM type again would call itself
+    const nested = await rejection(delegateStatus("fake-ipam", cmdArgs({ env: { [DELEGATION_DEPTH_ENV]: "1" }, stdin: Buffer.from('{"cniVersion":"1.1.0","name":"n","type":"bridge","ipam":{"type":"fake-ipam"}}') })));
+    expect(nested).toMatchObject({ code: 7, message: expect.stringContaining('invalid IPAM type "fake-ipam"') });
+    const deep = await rejection(delegateStatus("fake-ipam", cmdArgs({ env: { [DELEGATION_DEPTH_ENV]: String(MAX_DELEGATION_DEPTH) }, stdin: other })));
+    expect(deep).toMatchObject({ code: 7, message: expect.stringContaining(`at most ${MAX_DELEGATION_DEPTH}`) });
   });
 
   it.each([[""], ["../bin/fake-ipam"], ["a/b"], [".."]])("plugin name %j is code 7", async (name) => {
@@ -228,7 +278,7 @@ describe("in-process delegation hook", () => {
         : { exitCode: 1, stdout: '{"code":7,"msg":"in-process says no"}' };
     });
     expect(await delegateAdd("fake-ipam", cmdArgs())).toEqual({ cniVersion: "1.1.0", ips: [{ address: "10.5.5.5/8" }] });
-    expect(await rejection(delegateDel("fake-ipam", cmdArgs()))).toMatchObject({ code: 7, message: "in-process says no" });
+    expect(await rejection(delegateDel("fake-ipam", cmdArgs()))).toMatchObject({ code: 7, message: 'IPAM plugin "fake-ipam": in-process says no' });
     expect(seen).toEqual([`fake-ipam ADD ADD ${join(bin, "fake-ipam")} true`, `fake-ipam DEL DEL ${join(bin, "fake-ipam")} true`]);
   });
 
@@ -267,7 +317,7 @@ describe("through definePlugin", () => {
     const stdin = '{"cniVersion":"1.0.0","name":"n","ipam":{"type":"fake-ipam"}}';
     const r = await invoke(bridgeLike, { env: envFor("DEL", { CNI_PATH: bin, FAKE_RECORD: record, FAKE_MODE: "error", PATH: process.env.PATH }), stdin });
     expect(r.code).toBe(1);
-    expect(r.json).toEqual({ cniVersion: "1.0.0", code: 11, msg: "store is busy", details: "lock held" });
+    expect(r.json).toEqual({ cniVersion: "1.0.0", code: 11, msg: 'IPAM plugin "fake-ipam": store is busy', details: "lock held" });
   });
 
   it("no CNI_PATH: ADD fails with code 4 naming CNI_PATH", async () => {

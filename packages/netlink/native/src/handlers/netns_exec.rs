@@ -35,13 +35,12 @@ fn errno() -> i32 {
     unsafe { *__errno_location() }
 }
 
-/// NUL-separated strings ("a\0b\0") as CStrings.
+/// NUL-terminated strings ("a\0\0c\0") as CStrings; an empty string stays (`cmd a "" c` keeps its "").
 fn split_nul(bytes: &[u8]) -> Vec<CString> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|part| !part.is_empty())
-        .map(|part| CString::new(part).expect("split at NUL"))
-        .collect()
+    let mut parts: Vec<&[u8]> = bytes.split(|b| *b == 0).collect();
+    // the piece after the last terminator is not a string
+    parts.pop();
+    parts.into_iter().map(|part| CString::new(part).expect("split at NUL")).collect()
 }
 
 /// netnsExec(nsPath, executable, argvNulSeparated, envNulSeparated) -> exit status (128+n when signalled).
@@ -136,3 +135,4 @@ fn netns_exec(env: &Env, args: &Args) -> Result<napi_value> {
     let code = if signal == 0 { f64::from((status >> 8) & 0xff) } else { EXIT_SIGNAL_BASE + f64::from(signal) };
     Ok(env.number(code))
 }
+

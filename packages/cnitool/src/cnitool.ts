@@ -4,9 +4,22 @@
 // CNI_CONTAINERID overrides that ID; CNI_CACHE_DIR the cache directory (default /var/lib/cni);
 // `cnitool networks` prints the network names of NETCONFPATH in load order; `cnitool netns
 // add|del|list|exec` manages named network namespaces and runs a command in one (no `ip netns` needed).
+// Unlike Go's cnitool, `gc` keeps the attachments whose namespace still exists (Go's passes no valid
+// attachments, so every attachment of the network is torn down); `gc --all` does what Go's does.
+import { netns as namespaces } from "@cni/netlink";
+import {
+  CniConfig,
+  ConfigError,
+  MultiError,
+  listCachedAttachments,
+  loadAllConfLists,
+  loadConfList,
+  type CachedAttachment,
+  type GcAttachment,
+  type NetworkConfigList,
+  type RuntimeConf,
+} from "@cni/libcni";
 import { isJsonObject, type JsonObject } from "@cni/skel";
-import { CniConfig, MultiError, type RuntimeConf } from "./api";
-import { ConfigError, loadAllConfLists, loadConfList } from "./conf";
 import { netnsExecCommand } from "./netns-tool";
 
 export const DEFAULT_NETCONFPATH = "/etc/cni/net.d";
@@ -19,13 +32,21 @@ export interface ToolIO {
   err(text: string): void;
 }
 
+export const GC_ALL_OPTION = "--all";
+
 export const USAGE = `usage: cnitool add|check|del <network> <netns-path>
-       cnitool gc|status <network>
+       cnitool gc <network> [--all]
+       cnitool status <network>
        cnitool networks
        cnitool netns add|del <name> | netns list | netns exec <name> <command> [args...]
 
 Runs the plugins of network <network> (a config in $NETCONFPATH, default ${DEFAULT_NETCONFPATH}) for the
-container whose network namespace is <netns-path>, as a runtime would; ADD prints the result.
+container whose network namespace is <netns-path>, as a runtime would; ADD prints the result. An ADD for
+an attachment that is already cached (same network, container ID and CNI_IFNAME) is refused before any
+plugin runs: DEL it first. A failed ADD undoes only what it created itself.
+"gc" deletes the cached attachments of <network> whose network namespace no longer exists, then asks the
+plugins to collect what no attachment uses (1.1.0); attachments whose namespace exists are kept as live.
+"gc --all" treats none as live and deletes every attachment of <network> (as Go's cnitool gc does).
 Environment: NETCONFPATH, CNI_PATH (plugin directories, ':'-separated), CNI_ARGS ("K=V;K=V"),
 CAP_ARGS (JSON object of capability arguments), CNI_IFNAME (default eth0), CNI_CONTAINERID (default
 "cnitool-" + 20 hex digits of sha512(<netns-path>)), CNI_CACHE_DIR (default /var/lib/cni).
@@ -67,6 +88,7 @@ function describe(error: unknown): string {
 /** Run cnitool with `args` (after the program name); returns the exit status. */
 export async function runCnitool(args: readonly string[], io: ToolIO): Promise<number> {
   const [verb, ...rest] = args;
+  const warn = (message: string): void => io.err(`cnitool: warning: ${message}\n`);
   if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
     (verb === undefined ? io.err : io.out)(USAGE);
     return verb === undefined ? 1 : 0;
@@ -76,16 +98,18 @@ export async function runCnitool(args: readonly string[], io: ToolIO): Promise<n
     const netconfPath = io.env.NETCONFPATH || DEFAULT_NETCONFPATH;
     if (verb === "networks") {
       if (rest.length !== 0) return usageError(io, "networks takes no arguments");
-      for (const list of loadAllConfLists(netconfPath)) io.out(`${list.name}\n`);
+      for (const list of loadAllConfLists(netconfPath, warn)) io.out(`${list.name}\n`);
       return 0;
     }
     const command = verb.toUpperCase();
+    const gcAll = command === "GC" && rest.includes(GC_ALL_OPTION);
+    if (gcAll) rest.splice(rest.indexOf(GC_ALL_OPTION), 1);
     const needsNetns = command === "ADD" || command === "CHECK" || command === "DEL";
     if (!needsNetns && command !== "GC" && command !== "STATUS") return usageError(io, `unknown command "${verb}"`);
-    if (rest.length < 1 || rest.length > 2 || (needsNetns && rest.length !== 2 && command !== "DEL")) {
-      return usageError(io, `${verb} needs <network>${needsNetns ? " <netns-path>" : ""}`);
+    if (rest.length < 1 || rest.length > (needsNetns ? 2 : 1) || (needsNetns && rest.length !== 2 && command !== "DEL")) {
+      return usageError(io, `${verb} needs <network>${needsNetns ? " <netns-path>" : ""}${command === "GC" ? ` [${GC_ALL_OPTION}]` : ""}`);
     }
-    const list = loadConfList(netconfPath, rest[0]!);
+    const list = loadConfList(netconfPath, rest[0]!, warn);
     const netns = rest[1] === undefined ? "" : absolute(rest[1]);
     let capabilityArgs: JsonObject = {};
     const capText = io.env.CAP_ARGS ?? "";
@@ -124,7 +148,7 @@ export async function runCnitool(args: readonly string[], io: ToolIO): Promise<n
         await cni.delNetworkList(list, rt);
         return 0;
       case "GC":
-        await cni.gcNetworkList(list, []);
+        await cni.gcNetworkList(list, gcAll ? [] : liveAttachments(list, cni.cacheDir));
         return 0;
       default:
         await cni.getStatusNetworkList(list);
@@ -133,6 +157,20 @@ export async function runCnitool(args: readonly string[], io: ToolIO): Promise<n
   } catch (thrown) {
     io.err(`cnitool ${verb}: ${thrown instanceof ConfigError ? `config: ${thrown.message}` : describe(thrown)}\n`);
     return 1;
+  }
+}
+
+/** The cached attachments of `list` whose network namespace still exists: what `cnitool gc` keeps. */
+export function liveAttachments(list: NetworkConfigList, cacheDir: string): GcAttachment[] {
+  return listCachedAttachments(cacheDir, list.name).filter(namespaceExists);
+}
+
+function namespaceExists(entry: CachedAttachment): boolean {
+  if (entry.netns === "") return false;
+  try {
+    return namespaces.isNetns(entry.netns);
+  } catch {
+    return false;
   }
 }
 
