@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the CNI plugins of every network in $NETCONFPATH for one container, as a runtime would, through
-# cnitool (bin/cnitool: @cni/libcni).
+# cnitool (bin/cnitool: @cni/cnitool on @cni/libcni).
 #
 #   exec-plugins.sh add|check|del CONTAINER-ID NETNS-PATH
 #
