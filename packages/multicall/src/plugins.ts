@@ -7,6 +7,7 @@
 import { plugin as bridge } from "@cni/plugin-bridge";
 import { plugin as hostLocal } from "@cni/plugin-host-local";
 import { plugin as loopback } from "@cni/plugin-loopback";
+import { plugin as tuning } from "@cni/plugin-tuning";
 import { plugin as veth } from "@cni/plugin-veth";
 import type { Plugin } from "@cni/skel";
 import type { PluginRegistry } from "./registry";
@@ -15,5 +16,6 @@ export const PLUGINS: PluginRegistry = new Map<string, Plugin>([
   ["bridge", bridge],
   ["host-local", hostLocal],
   ["loopback", loopback],
+  ["tuning", tuning],
   ["veth", veth],
 ]);

@@ -1,0 +1,73 @@
+// The tuning plugin (chained): sets sysctls of the container's network namespace and attributes of its
+// interface — MAC, promisc, MTU, allmulti, txqueuelen — and puts the interface's attributes back on DEL.
+// The reference: plugins/meta/tuning (reference-chained-plugins.md §3). README.md lists the differences.
+import { definePlugin, type CmdArgs, type Result } from "@cni/skel";
+import { findLink, netlinkToCniError, requirePrevResult, withContainerNetns, withContainerNetnsIfPresent, withUndo } from "@cni/plugin-kit";
+import { backupPath, readBackup, removeBackup, writeBackup } from "./backup";
+import { readDataDir, readTuningConfig } from "./config";
+import { applyLinkSettings, changesLink, checkLinkSettings, currentAttributes, requireLink, restoreLinkAttributes, validateForLink } from "./link-settings";
+import { applySysctls, checkSysctls } from "./sysctls";
+
+const VERSION = "0.1.0";
+
+export const plugin = definePlugin({
+  about: `CNI tuning plugin v${VERSION}`,
+
+  async add(args: CmdArgs): Promise<Result> {
+    const conf = readTuningConfig(args, "ADD");
+    const prevResult = requirePrevResult(args);
+    await withContainerNetns(args.netns, (container) =>
+      withUndo((undo) => {
+        // the link and the values it can take are checked before anything changes
+        const link = changesLink(conf.link) ? requireLink(container, args.ifName, "ADD") : undefined;
+        if (link !== undefined) validateForLink(conf.link, link);
+        applySysctls(container, conf.sysctls, undo);
+        if (link === undefined) return;
+        const backup = backupPath(conf.dataDir, args.containerId, args.ifName);
+        writeBackup(backup, conf.dataDir, currentAttributes(link, conf.link), undo);
+        applyLinkSettings(container, link, conf.link, undo);
+      }),
+    );
+    return withMac(prevResult, args, conf.link.mac);
+  },
+
+  del(args: CmdArgs): void {
+    const backup = backupPath(readDataDir(args), args.containerId, args.ifName);
+    const saved = readBackup(backup);
+    if (saved === undefined) return;
+    // No namespace or no link any more: nothing to put back, only the file to drop.
+    withContainerNetnsIfPresent(args.netns, (container) => {
+      if (findLink(container, args.ifName) !== undefined) {
+        // As the reference, a value that cannot be put back does not fail DEL (a runtime would retry it
+        // forever); the others are still restored.
+        restoreLinkAttributes(container, args.ifName, saved);
+      }
+    });
+    try {
+      removeBackup(backup);
+    } catch (thrown) {
+      throw netlinkToCniError(thrown, `failed to remove ${backup}`);
+    }
+  },
+
+  check(args: CmdArgs): void {
+    const conf = readTuningConfig(args, "CHECK");
+    requirePrevResult(args);
+    withContainerNetns(args.netns, (container) => {
+      checkSysctls(container, conf.sysctls);
+      checkLinkSettings(requireLink(container, args.ifName, "CHECK"), conf.link);
+    });
+  },
+
+  // STATUS: tuning needs nothing to be ready. GC: the backups of every network share one directory by
+  // default, and a network's GC names only its own attachments, so none can be told stale; DEL removes them.
+  status(): void {},
+  gc(): void {},
+});
+
+/** prevResult, with the new MAC on the container's interface entry (named CNI_IFNAME, in CNI_NETNS). */
+function withMac(prevResult: Result, args: CmdArgs, mac: string | undefined): Result {
+  if (mac === undefined || prevResult.interfaces === undefined) return prevResult;
+  const interfaces = prevResult.interfaces.map((iface) => (iface.name === args.ifName && iface.sandbox === args.netns ? { ...iface, mac } : iface));
+  return { ...prevResult, interfaces };
+}
