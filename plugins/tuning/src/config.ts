@@ -139,13 +139,22 @@ function readLinkSettings(args: CmdArgs, cniArgs: JsonObject | undefined): LinkS
 function readMac(args: CmdArgs, cniArgs: JsonObject | undefined): string | undefined {
   const fromEnv = args.args === "" ? undefined : parseCniArgs(args.args, KNOWN_CNI_ARGS).MAC;
   const fromArgs = cniArgs === undefined ? undefined : readKey.string(cniArgs, "mac", "args.cni");
-  if (fromArgs !== undefined) return fromArgs === "" ? undefined : parseMac(fromArgs, "args.cni.mac", ErrorCode.InvalidNetworkConfig);
+  if (fromArgs !== undefined) return fromArgs === "" ? undefined : interfaceMac(fromArgs, "args.cni.mac", ErrorCode.InvalidNetworkConfig);
   const fromRuntime = readKey.string(args.config.runtimeConfig, "mac", "runtimeConfig");
-  if (fromRuntime) return parseMac(fromRuntime, "runtimeConfig.mac", ErrorCode.InvalidNetworkConfig);
-  if (fromEnv) return parseMac(fromEnv, "CNI_ARGS MAC", ErrorCode.InvalidEnvironment);
+  if (fromRuntime) return interfaceMac(fromRuntime, "runtimeConfig.mac", ErrorCode.InvalidNetworkConfig);
+  if (fromEnv) return interfaceMac(fromEnv, "CNI_ARGS MAC", ErrorCode.InvalidEnvironment);
   const fromConfig = readKey.string(args.config.raw, "mac");
-  if (fromConfig) return parseMac(fromConfig, "mac", ErrorCode.InvalidNetworkConfig);
+  if (fromConfig) return interfaceMac(fromConfig, "mac", ErrorCode.InvalidNetworkConfig);
   return undefined;
+}
+
+const ZERO_MAC = "00:00:00:00:00:00";
+
+/** A MAC an interface can take (the kit refuses malformed and multicast ones; the kernel also refuses all zeros). */
+function interfaceMac(text: string, source: string, code: number): string {
+  const mac = parseMac(text, source, code);
+  if (mac === ZERO_MAC) throw new CniError(code, `invalid MAC address ${JSON.stringify(text)} in ${source}`, "the all-zero address cannot be an interface's");
+  return mac;
 }
 
 /** `mtu` of `obj` (0 = leave the MTU alone); code 7 when negative. The link's own range is checked on ADD. */
