@@ -1,6 +1,6 @@
 // The container's network namespace (CNI_NETNS) with the reference's errors, and the host's; always closed.
 import { CniError, ErrorCode } from "@cni/skel";
-import { Netlink } from "@cni/netlink";
+import { Netlink, netns as namespaces } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
 
 /**
@@ -25,6 +25,21 @@ export function openContainerNetnsIfPresent(path: string): Netlink | undefined {
     return Netlink.at(path);
   } catch (thrown) {
     if (isNetlinkCode(thrown, "ENOENT")) return undefined;
+    throw netnsError(path, thrown);
+  }
+}
+
+/**
+ * For a DEL with nothing to do inside the namespace: the same verdict on CNI_NETNS as
+ * openContainerNetnsIfPresent (none or gone is fine, anything else that is not a network namespace is
+ * code 4), without opening a socket there.
+ */
+export function checkContainerNetnsIfPresent(path: string): void {
+  if (path === "") return;
+  try {
+    namespaces.check(path);
+  } catch (thrown) {
+    if (isNetlinkCode(thrown, "ENOENT")) return;
     throw netnsError(path, thrown);
   }
 }

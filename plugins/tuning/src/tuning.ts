@@ -2,7 +2,7 @@
 // interface — MAC, promisc, MTU, allmulti, txqueuelen — and puts the interface's attributes back on DEL.
 // The reference: plugins/meta/tuning (reference-chained-plugins.md §3). README.md lists the differences.
 import { definePlugin, type CmdArgs, type Result } from "@cni/skel";
-import { findLink, netlinkToCniError, requirePrevResult, withContainerNetns, withContainerNetnsIfPresent, withUndo } from "@cni/plugin-kit";
+import { checkContainerNetnsIfPresent, findLink, netlinkToCniError, requirePrevResult, withContainerNetns, withContainerNetnsIfPresent, withUndo } from "@cni/plugin-kit";
 import { backupPath, readBackup, removeBackup, writeBackup } from "./backup";
 import { readDataDir, readTuningConfig } from "./config";
 import { applyLinkSettings, changesLink, checkLinkSettings, currentAttributes, requireLink, restoreLinkAttributes, validateForLink } from "./link-settings";
@@ -34,7 +34,11 @@ export const plugin = definePlugin({
   del(args: CmdArgs): void {
     const backup = backupPath(readDataDir(args), args.containerId, args.ifName);
     const saved = readBackup(backup);
-    if (saved === undefined) return;
+    if (saved === undefined) {
+      // nothing to put back; a CNI_NETNS that is not a namespace is still refused, as by every plugin
+      checkContainerNetnsIfPresent(args.netns);
+      return;
+    }
     // No namespace or no link any more: nothing to put back, only the file to drop.
     withContainerNetnsIfPresent(args.netns, (container) => {
       if (findLink(container, args.ifName) !== undefined) {
