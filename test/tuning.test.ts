@@ -148,6 +148,20 @@ describe("ADD, CHECK, DEL", () => {
     expect(attributes(container)).toEqual(START);
   });
 
+  it("without options (podman's default chain) prints prevResult and touches nothing; a bad CNI_NETNS is still refused", () => {
+    const conf = config();
+    expect(succeeded<AddResult>(run("ADD", conf))).toEqual(prevResult(container));
+    expect(attributes(container)).toEqual(START);
+    expect(existsSync(join(work, "tuning"))).toBe(false);
+    succeeded(run("CHECK", conf));
+    succeeded(run("DEL", conf));
+    const notANamespace = join(work, "plain-file");
+    writeFileSync(notANamespace, "");
+    for (const command of ["ADD", "DEL"]) expect(failed(run(command, conf, { netns: notANamespace }))).toMatchObject({ code: 4 });
+    expect(failed(run("ADD", conf, { netns: join(work, "missing") }))).toMatchObject({ code: 4 });
+    succeeded(run("DEL", conf, { netns: join(work, "missing") }));
+  });
+
   it("changes only what is configured, and backs up only that", () => {
     succeeded(run("ADD", config({ mtu: 1450 })));
     expect(attributes(container)).toEqual({ ...START, mtu: 1450 });

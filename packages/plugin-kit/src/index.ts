@@ -4,6 +4,7 @@ export { netlinkToCniError, netlinkStep, isNetlinkCode } from "./errors";
 export {
   openContainerNetns,
   openContainerNetnsIfPresent,
+  checkContainerNetns,
   checkContainerNetnsIfPresent,
   withContainerNetns,
   withContainerNetnsIfPresent,

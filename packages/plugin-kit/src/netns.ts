@@ -30,10 +30,18 @@ export function openContainerNetnsIfPresent(path: string): Netlink | undefined {
 }
 
 /**
- * For a DEL with nothing to do inside the namespace: the same verdict on CNI_NETNS as
- * openContainerNetnsIfPresent (none or gone is fine, anything else that is not a network namespace is
- * code 4), without opening a socket there.
+ * For a verb with nothing to do inside the namespace: the verdict openContainerNetns would give on CNI_NETNS
+ * (code 4 unless it is a network namespace), without opening a socket there.
  */
+export function checkContainerNetns(path: string): void {
+  try {
+    namespaces.check(path);
+  } catch (thrown) {
+    throw netnsError(path, thrown);
+  }
+}
+
+/** checkContainerNetns for DEL: no CNI_NETNS ("") or a path that no longer exists is fine, as gone. */
 export function checkContainerNetnsIfPresent(path: string): void {
   if (path === "") return;
   try {

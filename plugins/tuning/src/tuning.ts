@@ -2,9 +2,20 @@
 // interface — MAC, promisc, MTU, allmulti, txqueuelen — and puts the interface's attributes back on DEL.
 // The reference: plugins/meta/tuning (reference-chained-plugins.md §3). README.md lists the differences.
 import { definePlugin, type CmdArgs, type Result } from "@cni/skel";
-import { checkContainerNetnsIfPresent, findLink, netlinkToCniError, requirePrevResult, withContainerNetns, withContainerNetnsIfPresent, withUndo } from "@cni/plugin-kit";
+import type { Netlink } from "@cni/netlink";
+import {
+  checkContainerNetns,
+  checkContainerNetnsIfPresent,
+  findLink,
+  netlinkToCniError,
+  requirePrevResult,
+  withContainerNetns,
+  withContainerNetnsIfPresent,
+  withUndo,
+  type UndoStack,
+} from "@cni/plugin-kit";
 import { backupPath, readBackup, removeBackup, writeBackup } from "./backup";
-import { readDataDir, readTuningConfig } from "./config";
+import { readDataDir, readTuningConfig, type TuningConfig } from "./config";
 import { applyLinkSettings, changesLink, checkLinkSettings, currentAttributes, requireLink, restoreLinkAttributes, validateForLink } from "./link-settings";
 import { applySysctls, checkSysctls } from "./sysctls";
 
@@ -16,18 +27,12 @@ export const plugin = definePlugin({
   async add(args: CmdArgs): Promise<Result> {
     const conf = readTuningConfig(args, "ADD");
     const prevResult = requirePrevResult(args);
-    await withContainerNetns(args.netns, (container) =>
-      withUndo((undo) => {
-        // the link and the values it can take are checked before anything changes
-        const link = changesLink(conf.link) ? requireLink(container, args.ifName, "ADD") : undefined;
-        if (link !== undefined) validateForLink(conf.link, link);
-        applySysctls(container, conf.sysctls, undo);
-        if (link === undefined) return;
-        const backup = backupPath(conf.dataDir, args.containerId, args.ifName);
-        writeBackup(backup, conf.dataDir, currentAttributes(link, conf.link), undo);
-        applyLinkSettings(container, link, conf.link, undo);
-      }),
-    );
+    if (conf.sysctls.length === 0 && !changesLink(conf.link)) {
+      // nothing to set (podman's default chain has tuning without options): no trip into the namespace
+      checkContainerNetns(args.netns);
+      return prevResult;
+    }
+    await withContainerNetns(args.netns, (container) => withUndo((undo) => applyTuning(container, args, conf, undo)));
     return withMac(prevResult, args, conf.link.mac);
   },
 
@@ -68,6 +73,20 @@ export const plugin = definePlugin({
   status(): void {},
   gc(): void {},
 });
+
+/**
+ * ADD inside the container's namespace. The link and the values it can take are checked before anything
+ * changes; then, in the reference's order, the sysctls, the backup, the link attributes, each with its undo.
+ */
+function applyTuning(container: Netlink, args: CmdArgs, conf: TuningConfig, undo: UndoStack): void {
+  const link = changesLink(conf.link) ? requireLink(container, args.ifName, "ADD") : undefined;
+  if (link !== undefined) validateForLink(conf.link, link);
+  applySysctls(container, conf.sysctls, undo);
+  if (link === undefined) return;
+  const backup = backupPath(conf.dataDir, args.containerId, args.ifName);
+  writeBackup(backup, conf.dataDir, currentAttributes(link, conf.link), undo);
+  applyLinkSettings(container, link, conf.link, undo);
+}
 
 /** prevResult, with the new MAC on the container's interface entry (named CNI_IFNAME, in CNI_NETNS). */
 function withMac(prevResult: Result, args: CmdArgs, mac: string | undefined): Result {
