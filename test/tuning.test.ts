@@ -389,6 +389,21 @@ describe("bad input: a code-7 error naming the field, and nothing changed", () =
   });
 });
 
+describe("a kernel refusal midway through the link attributes", () => {
+  it("undoes every change made before it: MAC, promisc, sysctls and the backup file", () => {
+    // a vxlan over peer0 reports a maximum MTU of 65535 but refuses more than peer0's MTU minus its headers
+    inNetns(container, "ip", ["link", "add", "vx0", "address", START_MAC, "type", "vxlan", "id", "5", "dstport", "4789", "dev", "peer0"]);
+    setSysctl(container, "net/core/somaxconn", "4096");
+    const before = attributes(container, "vx0");
+    const error = failed(run("ADD", config({ sysctl: { "net.core.somaxconn": "9" }, mac: "0a:00:00:00:00:42", promisc: true, mtu: 1480 }), { ifName: "vx0" }));
+    expect(error.code).toBe(999);
+    expect(error.msg).toContain('failed to set the MTU of "vx0" to 1480');
+    expect(attributes(container, "vx0")).toEqual(before);
+    expect(sysctl(container, "net/core/somaxconn")).toBe("4096");
+    expect(existsSync(join(work, "tuning", "ctr-1_vx0.json"))).toBe(false);
+  });
+});
+
 describe("the allowlist /etc/cni/tuning/allowlist.conf (in a private mount namespace)", () => {
   /** Run `binary` with a tmpfs over /etc/cni holding `allowlist` as tuning/allowlist.conf, seen by it alone. */
   function withAllowlist(binary: string, allowlist: string, command: string, stdin: unknown): PluginOutput {
