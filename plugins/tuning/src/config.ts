@@ -115,19 +115,25 @@ function refuseRepeatedKeys(args: CmdArgs, rawPath: readonly string[], where: st
 }
 
 function readLinkSettings(args: CmdArgs, cniArgs: JsonObject | undefined): LinkSettings {
-  const raw = args.config.raw;
-  const settings: LinkSettings = { promisc: readKey.boolean(raw, "promisc") ?? false };
+  const settings: LinkSettings = { promisc: overridable(args, cniArgs, readPromisc) ?? false };
   const mac = readMac(args, cniArgs);
   if (mac !== undefined) settings.mac = mac;
-  const mtu = readMtu(cniArgs, "args.cni") ?? readMtu(raw, undefined);
+  const mtu = overridable(args, cniArgs, readMtu);
   if (mtu !== undefined && mtu !== 0) settings.mtu = mtu;
-  const txQLen = readTxQLen(cniArgs, "args.cni") ?? readTxQLen(raw, undefined);
-  if (txQLen !== undefined) settings.txQLen = txQLen;
-  const allmulti = (cniArgs === undefined ? undefined : readKey.boolean(cniArgs, "allmulti", "args.cni")) ?? readKey.boolean(raw, "allmulti");
+  const allmulti = overridable(args, cniArgs, readAllmulti);
   if (allmulti !== undefined) settings.allmulti = allmulti;
-  const promisc = cniArgs === undefined ? undefined : readKey.boolean(cniArgs, "promisc", "args.cni");
-  if (promisc !== undefined) settings.promisc = promisc;
+  const txQLen = overridable(args, cniArgs, readTxQLen);
+  if (txQLen !== undefined) settings.txQLen = txQLen;
   return settings;
+}
+
+type KeyReader<T> = (obj: JsonObject, where: string | undefined) => T | undefined;
+
+/** `args.cni`'s value of a key when it has one, else the top-level one; both are checked. */
+function overridable<T>(args: CmdArgs, cniArgs: JsonObject | undefined, read: KeyReader<T>): T | undefined {
+  const fromConfig = read(args.config.raw, undefined);
+  const fromArgs = cniArgs === undefined ? undefined : read(cniArgs, "args.cni");
+  return fromArgs ?? fromConfig;
 }
 
 /**
@@ -157,22 +163,33 @@ function interfaceMac(text: string, source: string, code: number): string {
   return mac;
 }
 
-/** `mtu` of `obj` (0 = leave the MTU alone); code 7 when negative. The link's own range is checked on ADD. */
-function readMtu(obj: JsonObject | undefined, where: string | undefined): number | undefined {
-  if (obj === undefined) return undefined;
+/** `promisc`: only true acts on ADD. */
+function readPromisc(obj: JsonObject, where: string | undefined): boolean | undefined {
+  return readKey.boolean(obj, "promisc", where);
+}
+
+function readAllmulti(obj: JsonObject, where: string | undefined): boolean | undefined {
+  return readKey.boolean(obj, "allmulti", where);
+}
+
+/** `mtu` (0 = leave the MTU alone); code 7 when negative. The link's own range is checked on ADD. */
+function readMtu(obj: JsonObject, where: string | undefined): number | undefined {
   const mtu = readKey.integer(obj, "mtu", where);
   if (mtu !== undefined && mtu < 0) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "${where ? `${where}.` : ""}mtu" ${mtu}: must be 0 (leave it) or more`);
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "${keyName(where, "mtu")}" ${mtu}: must be 0 (leave it) or more`);
   }
   return mtu;
 }
 
-/** `txQLen` of `obj` (0 is a length like any other); code 7 outside 0..2^32-1. */
-function readTxQLen(obj: JsonObject | undefined, where: string | undefined): number | undefined {
-  if (obj === undefined) return undefined;
+/** `txQLen` (0 is a length like any other); code 7 outside 0..2^32-1. */
+function readTxQLen(obj: JsonObject, where: string | undefined): number | undefined {
   const length = readKey.integer(obj, "txQLen", where);
   if (length !== undefined && (length < 0 || length > MAX_TXQLEN)) {
-    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "${where ? `${where}.` : ""}txQLen" ${length}: must be 0 to ${MAX_TXQLEN}`);
+    throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "${keyName(where, "txQLen")}" ${length}: must be 0 to ${MAX_TXQLEN}`);
   }
   return length;
+}
+
+function keyName(where: string | undefined, key: string): string {
+  return where === undefined ? key : `${where}.${key}`;
 }
