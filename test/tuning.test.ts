@@ -211,12 +211,18 @@ describe("ADD, CHECK, DEL", () => {
     expect(result.interfaces?.[1]).toEqual({ name: IFNAME, mac: "0a:00:00:00:00:05", sandbox: container.path });
   });
 
-  it("an ifname with a dot stays one name in sysctl keys", () => {
+  it("an ifname with a dot stays one name in sysctl keys, through IFNAME or written out (sysctl(8)'s forms)", () => {
     inNetns(container, "ip", ["link", "add", "d0.5", "type", "veth", "peer", "name", "peer1"]);
     setSysctl(container, "net/ipv4/conf/d0.5/arp_filter", "0");
-    const conf = config({ sysctl: { "net.ipv4.conf.IFNAME.arp_filter": "1" } });
+    setSysctl(container, "net/ipv4/conf/d0.5/arp_ignore", "0");
+    setSysctl(container, "net/ipv4/conf/d0.5/arp_announce", "0");
+    const conf = config({ sysctl: { "net.ipv4.conf.IFNAME.arp_filter": "1", "net.ipv4.conf.d0/5.arp_ignore": "1", "net/ipv4/conf/d0.5/arp_announce": "1" } });
     succeeded(run("ADD", conf, { ifName: "d0.5" }));
-    expect(sysctl(container, "net/ipv4/conf/d0.5/arp_filter")).toBe("1");
+    expect(sysctls(container, ["net/ipv4/conf/d0.5/arp_filter", "net/ipv4/conf/d0.5/arp_ignore", "net/ipv4/conf/d0.5/arp_announce"])).toEqual({
+      "net/ipv4/conf/d0.5/arp_filter": "1",
+      "net/ipv4/conf/d0.5/arp_ignore": "1",
+      "net/ipv4/conf/d0.5/arp_announce": "1",
+    });
     succeeded(run("CHECK", conf, { ifName: "d0.5" }));
   });
 });

@@ -25,6 +25,7 @@ describe("sysctl keys", () => {
     expect(sysctlPath("net.ipv4.conf.IFNAME.arp_filter", "d0.5")).toBe("net/ipv4/conf/d0.5/arp_filter");
     expect(sysctlPath("net/ipv6/conf/IFNAME/accept_ra", "eth1")).toBe("net/ipv6/conf/eth1/accept_ra");
     expect(sysctlPath("net/ipv4/conf/eth0.100/rp_filter", "eth0")).toBe("net/ipv4/conf/eth0.100/rp_filter");
+    expect(sysctlPath("net.ipv4.conf.eth0/100.rp_filter", "eth0")).toBe("net/ipv4/conf/eth0.100/rp_filter");
     expect(sysctlPath("net.ipv4.conf.IFNAME.IFNAME", "e0")).toBe("net/ipv4/conf/e0/IFNAME");
   });
 
