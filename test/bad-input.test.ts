@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inNetns, links, type TestNetns } from "./lib/netns";
 import { BIN_DIR, ourPlugin } from "./lib/plugin";
 
-type PluginName = "loopback" | "host-local" | "bridge" | "veth";
-const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth"];
+type PluginName = "loopback" | "host-local" | "bridge" | "veth" | "tuning";
+const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth", "tuning"];
 /** BAD_INPUT_ONLY=bridge,veth narrows a run while working on one executable. */
 const PLUGINS: readonly PluginName[] = ALL_PLUGINS.filter((p) => (process.env.BAD_INPUT_ONLY ?? p).split(",").includes(p));
 const VERBS = ["ADD", "DEL", "CHECK"] as const;
@@ -98,7 +98,7 @@ beforeAll(async () => {
   await new Promise<void>((done) => server.listen(NOT_A_NETNS_TARGETS["a unix socket"]!, done));
   for (const [what, path] of Object.entries(NOT_A_NETNS_TARGETS)) symlinkSync(path, notNetns[`a symlink to ${what}`]!);
   // One executable after another within a group (cases that get past validation share a bridge and
-  // an IPAM range); the four groups at once.
+  // an IPAM range); the groups at once.
   await Promise.all(
     PLUGINS.map(async (plugin) => {
       const cases = CASES.get(plugin)!;
@@ -139,6 +139,9 @@ function baseConfig(plugin: PluginName, version = "1.1.0"): Record<string, unkno
       return { ...common, type: "bridge", bridge: "badbr0", isGateway: true, ipMasq: true, ipam: ipamSection(plugin) };
     case "veth":
       return { ...common, type: "veth", ipMasq: true, ipam: ipamSection(plugin) };
+    case "tuning":
+      // chained: prevResult is part of a valid config; the sysctl needs no link, so ADD succeeds without one
+      return { ...common, type: "tuning", dataDir: dataDirOf(plugin), sysctl: { "net.core.somaxconn": "512" }, prevResult: prevResultIn(containerOf(plugin).path) };
   }
 }
 
@@ -244,6 +247,40 @@ const BRIDGE_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> =
   ["runtimeConfig.mac", "01:00:5e:00:00:01", "runtimeConfig.mac"],
   ["args.cni.mac", "0a:58", "args.cni.mac"],
 ];
+const TUNING_WRONG_TYPES: Array<[key: string, value: unknown]> = [
+  ["sysctl", ["net.core.somaxconn"]],
+  ["sysctl", { "net/core/somaxconn": 512 }],
+  ["mac", 5],
+  ["mtu", "1500"],
+  ["mtu", 1500.5],
+  ["promisc", "true"],
+  ["allmulti", 1],
+  ["txQLen", "10"],
+  ["dataDir", false],
+  ["runtimeConfig.mac", 5],
+  ["args", "MAC=0a:00:00:00:00:01"],
+  ["args.cni", ["mtu"]],
+  ["args.cni.mac", true],
+  ["args.cni.mtu", "1400"],
+  ["args.cni.sysctl", []],
+];
+/** Refused before the container's link is looked up (the bad-input container has none). */
+const TUNING_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
+  ["sysctl", { "kernel.hostname": "x" }, "kernel.hostname"],
+  ["sysctl", { "net/../kernel/hostname": "x" }, "net/../kernel/hostname"],
+  ["sysctl", { "/proc/sys/net/core/somaxconn": "1" }, "/proc/sys/net/core/somaxconn"],
+  ["sysctl", { "net.core.somaxconn": "" }, "net.core.somaxconn"],
+  ["sysctl", { "net.core.somaxconn": "1", "net/core/somaxconn": "2" }, "duplicated sysctl keys"],
+  ["sysctl", { "net.ipv4.nosuch": "1" }, "net.ipv4.nosuch"],
+  ["sysctl", { "net.core.somaxconn": "banana" }, "net.core.somaxconn"],
+  ["mac", "zz:00", "mac"],
+  ["mac", "01:00:5e:00:00:01", "mac"],
+  ["mtu", -1, "mtu"],
+  ["txQLen", -1, "txQLen"],
+  ["txQLen", 2 ** 32, "txQLen"],
+  ["runtimeConfig.mac", "0a:58", "runtimeConfig.mac"],
+  ["args.cni.mac", "not-a-mac", "args.cni.mac"],
+];
 const VETH_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
   ["mtu", -1, "mtu"],
   ["ipMasqBackend", "pf", "ipMasqBackend"],
@@ -288,6 +325,7 @@ function buildCases(plugin: PluginName): BadCase[] {
   };
   const delegates = plugin === "bridge" || plugin === "veth";
   const readsCniArgs = plugin !== "loopback";
+  const usesIpam = plugin === "host-local" || delegates;
 
   // -- the environment, for every per-container verb
   for (const verb of VERBS) {
@@ -317,7 +355,7 @@ function buildCases(plugin: PluginName): BadCase[] {
       v("CNI_NETNS unset", { CNI_NETNS: undefined }, 4, "CNI_NETNS");
       v("CNI_NETNS empty", { CNI_NETNS: "" }, 4, "CNI_NETNS");
     }
-    if (readsCniArgs) {
+    if (readsCniArgs && !(plugin === "tuning" && verb === "DEL")) {
       v("CNI_ARGS without =", { CNI_ARGS: "garbage" }, 4, "garbage");
       v("CNI_ARGS unknown key", { CNI_ARGS: "FOO=bar" }, 4, "FOO=bar");
       v("CNI_ARGS empty key", { CNI_ARGS: "=x" }, 4, "=x");
@@ -348,15 +386,18 @@ function buildCases(plugin: PluginName): BadCase[] {
   add("GC without CNI_PATH", { command: "GC", env: { CNI_PATH: undefined }, stdin: { ...base, "cni.dev/valid-attachments": [] }, code: 4, mention: "CNI_PATH" });
   // Loopback has no GC (as the reference: it succeeds without reading the list); host-local's CHECK looks
   // for the lease, not at prevResult, and host-local never opens CNI_NETNS (neither does the reference).
-  if (plugin !== "loopback") {
+  // tuning keeps nothing GC could judge (as the reference, it has no GC): it does not read the list either
+  if (plugin !== "loopback" && plugin !== "tuning") {
     add("GC without the attachment list", { command: "GC", code: 7, mention: "cni.dev/valid-attachments" });
     add("GC with a non-list attachments", { command: "GC", stdin: { ...base, "cni.dev/valid-attachments": {} }, code: 7, mention: "cni.dev/valid-attachments" });
     add("GC with a bad attachment", { command: "GC", stdin: { ...base, "cni.dev/valid-attachments": [{ containerID: 1, ifname: "eth0" }] }, code: 7, mention: "containerID" });
   }
   // Bridge and veth CHECK their IPAM before anything else (as the reference), so with no lease they
-  // report the IPAM's "not found" first; only loopback reaches the prevResult check, only loopback and
-  // bridge the netns (bridge opens it before IPAM, veth after).
-  if (plugin === "loopback") add("CHECK without prevResult", { command: "CHECK", code: 7, mention: /prevResult/i });
+  // report the IPAM's "not found" first; only loopback and tuning reach the prevResult check, and all but
+  // veth and host-local the netns (bridge opens it before IPAM, veth after).
+  if (plugin === "loopback" || plugin === "tuning") {
+    add("CHECK without prevResult", { command: "CHECK", stdin: { ...base, prevResult: undefined }, code: 7, mention: /prevResult/i });
+  }
   if (plugin !== "host-local") {
     // -- CNI_NETNS that is not a network namespace
     for (const [what, path] of Object.entries(notNetns)) {
@@ -411,18 +452,20 @@ function buildCases(plugin: PluginName): BadCase[] {
 
   // -- a wrong JSON type for each known key
   const wrongTypes = [...COMMON_WRONG_TYPES];
-  if (plugin !== "loopback") wrongTypes.push(...IPAM_WRONG_TYPES);
+  if (usesIpam) wrongTypes.push(...IPAM_WRONG_TYPES);
   if (plugin === "bridge" || plugin === "veth") wrongTypes.push(...MASQ_WRONG_TYPES);
   if (plugin === "bridge") wrongTypes.push(...BRIDGE_WRONG_TYPES);
+  if (plugin === "tuning") wrongTypes.push(...TUNING_WRONG_TYPES);
   for (const [key, value] of wrongTypes) {
     const mention = key === "prevResult" || key === "ipam" ? key : key.split(".").pop()!;
     add(`ADD: "${key}" is ${JSON.stringify(value)}`, { stdin: withKey(base, key, value), code: 7, mention });
   }
   // -- right type, refused value
   const badValues: Array<[string, unknown, string | RegExp]> = [];
-  if (plugin !== "loopback") badValues.push(...IPAM_BAD_VALUES);
+  if (usesIpam) badValues.push(...IPAM_BAD_VALUES);
   if (plugin === "bridge") badValues.push(...BRIDGE_BAD_VALUES);
   if (plugin === "veth") badValues.push(...VETH_BAD_VALUES);
+  if (plugin === "tuning") badValues.push(...TUNING_BAD_VALUES);
   for (const [key, value, mention] of badValues) {
     add(`ADD: "${key}" is ${JSON.stringify(value)}`, { stdin: withKey(base, key, value), code: 7, mention });
   }
@@ -434,12 +477,18 @@ function buildCases(plugin: PluginName): BadCase[] {
     add("ADD: no ipam", { stdin: { ...base, ipam: undefined }, code: 7, mention: "ipam" });
     add("ADD: ipam without a type", { stdin: { ...base, ipam: { ranges: [[{ subnet: "10.222.0.0/24" }]] } }, code: 7, mention: "ipam" });
   }
+  if (plugin === "tuning") {
+    add("ADD: no prevResult", { stdin: { ...base, prevResult: undefined }, code: 7, mention: "prevResult" });
+    add("ADD: a sysctl key written twice", { stdin: JSON.stringify(base).replace('"sysctl":{', '"sysctl":{"net.core.somaxconn":"1",'), code: 7, mention: "duplicated sysctl keys" });
+    add("ADD: CNI_ARGS MAC not a MAC", { env: { CNI_ARGS: "MAC=zz:zz:zz:zz:zz:zz" }, code: 4, mention: "MAC" });
+    add("ADD: a link attribute for an interface that is not there", { stdin: { ...base, mtu: 1400 }, code: 999, mention: '"eth0"' });
+  }
   if (plugin === "host-local") {
     add("ADD: no ipam", { stdin: { ...base, ipam: undefined }, code: 7, mention: "ipam" });
     add("ADD: 0.2.0 with two IPv4 range sets", { stdin: withKey(baseConfig(plugin, "0.2.0"), "ipam.ranges", [[{ subnet: "10.222.0.0/24" }], [{ subnet: "10.223.0.0/24" }]]), code: 7, mention: "0.2.0" });
   }
   // -- refused only when used: the data directory, resolv.conf, requested addresses, the name as a path
-  if (plugin !== "loopback") {
+  if (usesIpam) {
     const dataDirFile = NOT_A_NETNS_TARGETS["a regular file"]!;
     add("ADD: ipam.dataDir is a regular file", { stdin: withKey(base, "ipam.dataDir", dataDirFile), code: 5, mention: dataDirFile });
     add("ADD: ipam.resolvConf does not exist", { stdin: withKey(base, "ipam.resolvConf", "/nonexistent/resolv.conf"), code: 5, mention: "/nonexistent/resolv.conf" });

@@ -32,6 +32,7 @@ export interface NativeAddon {
   linkSetMaster(fd: number, link: string | number, master: string | number): void;
   linkSetNoMaster(fd: number, link: string | number): void;
   linkSetPromisc(fd: number, link: string | number, on: boolean): void;
+  linkSetAllmulti(fd: number, link: string | number, on: boolean): void;
   linkSetNetns(fd: number, link: string | number, nsPath: string): void;
   linkSetName(fd: number, link: string | number, name: string): void;
   linkSetTxQLen(fd: number, link: string | number, len: number): void;
@@ -59,6 +60,10 @@ export interface NativeAddon {
   netnsExec(nsPath: string, executable: string, argv: Uint8Array, env: Uint8Array): number;
   sysctlGet(nsPath: string | null, key: string): string;
   sysctlSet(nsPath: string | null, key: string, value: string): void;
+  /** keys: each NUL-terminated, concatenated */
+  sysctlGetMany(nsPath: string | null, keys: string): string[];
+  /** entries: key then value, each NUL-terminated, concatenated; returns the old values (null: unreadable) */
+  sysctlExchange(nsPath: string | null, entries: string): (string | null)[];
   flock(fd: number, mode: string, tryOnly: boolean): boolean;
   readFd(fd: number, maxBytes: number): Buffer;
   writeFd(fd: number, data: string | Uint8Array): void;

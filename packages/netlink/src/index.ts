@@ -26,7 +26,7 @@ export {
 } from "./files";
 export type { WriteFileOptions, FileTime } from "./files";
 export type * from "./types";
-export { RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST } from "./types";
+export { RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST, IFF_ALLMULTI } from "./types";
 export { Nftables } from "./nftables";
 export type * from "./nftables-types";
 export { NFT_REG_1 } from "./nftables-types";

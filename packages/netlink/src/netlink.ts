@@ -138,6 +138,10 @@ export class Netlink extends NetlinkSocketHandle {
   linkSetPromisc(link: LinkRef, on: boolean): void {
     this.run("linkSetPromisc", (n, fd) => n.linkSetPromisc(fd, link, on));
   }
+  /** Receive all multicast packets (IFF_ALLMULTI), as `ip link set ... allmulticast on|off`. */
+  linkSetAllmulti(link: LinkRef, on: boolean): void {
+    this.run("linkSetAllmulti", (n, fd) => n.linkSetAllmulti(fd, link, on));
+  }
   /** Move `link` into another namespace (a path, or another handle's namespace). */
   linkSetNetns(link: LinkRef, target: string | Netlink): void {
     const nsPath = typeof target === "string" ? target : target.path;
@@ -236,4 +240,32 @@ export class Netlink extends NetlinkSocketHandle {
   sysctlSet(key: string, value: string | number): void {
     call(() => native().sysctlSet(this.nsPath, key, String(value)));
   }
+  /**
+   * Read several sysctls on one trip into the namespace (one helper thread, not one per key), in the
+   * order given. A failure throws for the whole call, naming the key (`subject`).
+   */
+  sysctlGetMany(keys: readonly string[]): string[] {
+    return call(() => native().sysctlGetMany(this.nsPath, nulTerminated(keys)));
+  }
+  /**
+   * Set several sysctls, in order, on one trip into the namespace; returns the values they had (null for a
+   * key that can be written but not read). A key already holding its value is not written. All or
+   * nothing: when a write fails, the keys written before it get their old values back before the error
+   * (naming the failed key as `subject`) is thrown.
+   */
+  sysctlExchange(entries: ReadonlyArray<readonly [key: string, value: string]>): (string | null)[] {
+    const flat: string[] = [];
+    for (const [key, value] of entries) flat.push(key, value);
+    return call(() => native().sysctlExchange(this.nsPath, nulTerminated(flat)));
+  }
+}
+
+/** Strings as the addon takes a list: each followed by a NUL (none of them may hold one). */
+function nulTerminated(items: readonly string[]): string {
+  let joined = "";
+  for (const item of items) {
+    if (item.includes("\0")) throw new NetlinkError(`a NUL byte in ${JSON.stringify(item)}`, { errno: Errno.EINVAL, code: "EINVAL", request: "sysctl" });
+    joined += `${item}\0`;
+  }
+  return joined;
 }

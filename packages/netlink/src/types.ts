@@ -52,6 +52,9 @@ export interface Link {
   bridgePort?: BridgePortInfo;
 }
 
+/** Link flags (IFF_*, linux/if.h) that `Link.flags` may hold and no boolean field of Link spells out. */
+export const IFF_ALLMULTI = 0x200;
+
 /** Route and address scopes (rtnetlink RT_SCOPE_*, as `ip route ... scope` names them). */
 export const RT_SCOPE_UNIVERSE = 0;
 /** on the link itself: a gateway reachable without a hop, an IPv6 link-local address */

@@ -27,11 +27,11 @@ type Fields = Readonly<Record<string, FieldDescription>>;
 const NATIVE_FUNCTIONS = {
   open: true, close: true, linkGet: true, linkList: true, linkAddBridge: true, linkAddVeth: true,
   linkDel: true, linkSetUp: true, linkSetDown: true, linkSetMtu: true, linkSetMac: true, linkSetMaster: true,
-  linkSetNoMaster: true, linkSetPromisc: true, linkSetNetns: true, linkSetName: true, linkSetTxQLen: true,
+  linkSetNoMaster: true, linkSetPromisc: true, linkSetAllmulti: true, linkSetNetns: true, linkSetName: true, linkSetTxQLen: true,
   linkSetAlias: true, bridgePortSetFlags: true, bridgePortGet: true, bridgeVlanAdd: true, bridgeVlanDel: true,
   bridgeVlanList: true, addrAdd: true, addrReplace: true, addrDel: true, addrList: true, routeAdd: true,
   routeReplace: true, routeAppend: true, routeDel: true, routeList: true, netnsCreate: true, netnsDelete: true,
-  netnsCheck: true, netnsIsNetns: true, netnsSame: true, netnsExec: true, sysctlGet: true, sysctlSet: true, flock: true,
+  netnsCheck: true, netnsIsNetns: true, netnsSame: true, netnsExec: true, sysctlGet: true, sysctlSet: true, sysctlGetMany: true, sysctlExchange: true, flock: true,
   readFd: true, writeFd: true, fileIdentity: true, nftCommit: true, nftListTables: true, nftListChains: true,
   nftListRules: true, nftDeleteRulesByCommentPrefix: true,
   fileOpen: true, fileClose: true, fileRead: true, fileWrite: true, fileUnlink: true, fileRename: true,

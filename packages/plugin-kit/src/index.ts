@@ -4,6 +4,8 @@ export { netlinkToCniError, netlinkStep, isNetlinkCode } from "./errors";
 export {
   openContainerNetns,
   openContainerNetnsIfPresent,
+  checkContainerNetns,
+  checkContainerNetnsIfPresent,
   withContainerNetns,
   withContainerNetnsIfPresent,
   openHostNetns,

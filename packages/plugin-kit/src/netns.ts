@@ -1,6 +1,6 @@
 // The container's network namespace (CNI_NETNS) with the reference's errors, and the host's; always closed.
 import { CniError, ErrorCode } from "@cni/skel";
-import { Netlink } from "@cni/netlink";
+import { Netlink, netns as namespaces } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
 
 /**
@@ -25,6 +25,29 @@ export function openContainerNetnsIfPresent(path: string): Netlink | undefined {
     return Netlink.at(path);
   } catch (thrown) {
     if (isNetlinkCode(thrown, "ENOENT")) return undefined;
+    throw netnsError(path, thrown);
+  }
+}
+
+/**
+ * For a verb with nothing to do inside the namespace: the verdict openContainerNetns would give on CNI_NETNS
+ * (code 4 unless it is a network namespace), without opening a socket there.
+ */
+export function checkContainerNetns(path: string): void {
+  try {
+    namespaces.check(path);
+  } catch (thrown) {
+    throw netnsError(path, thrown);
+  }
+}
+
+/** checkContainerNetns for DEL: no CNI_NETNS ("") or a path that no longer exists is fine, as gone. */
+export function checkContainerNetnsIfPresent(path: string): void {
+  if (path === "") return;
+  try {
+    namespaces.check(path);
+  } catch (thrown) {
+    if (isNetlinkCode(thrown, "ENOENT")) return;
     throw netnsError(path, thrown);
   }
 }

@@ -46,6 +46,10 @@ const SET_NOMASTER: &str = "280000001000050023c70c6b0000000000000000050000000000
 const SET_PROMISC_ON: &str = "200000001000050025c70c6b0000000000000000050000000001000000010000";
 /// `ip link set dev v0 promisc off`
 const SET_PROMISC_OFF: &str = "200000001000050029c70c6b0000000000000000050000000000000000010000";
+/// `ip link set dev v0 allmulticast on  (v0 = index 3 in that capture)`
+const SET_ALLMULTI_ON: &str = "2000000010000500b835176b0000000000000000030000000002000000020000";
+/// `ip link set dev v0 allmulticast off`
+const SET_ALLMULTI_OFF: &str = "2000000010000500b835176b0000000000000000030000000000000000020000";
 /// `ip link set dev v1 name v1x  (v1 = index 4)`
 const SET_NAME: &str = "28000000100005002cc70c6b00000000000000000400000000000000000000000800030076317800";
 /// `ip link set dev v0 alias hello`
@@ -257,6 +261,8 @@ fn link_set_matches_iproute2() {
     assert_setlink(LinkChange::Master(0), 5, SET_NOMASTER);
     assert_setlink(LinkChange::Promisc(true), 5, SET_PROMISC_ON);
     assert_setlink(LinkChange::Promisc(false), 5, SET_PROMISC_OFF);
+    assert_setlink(LinkChange::Allmulti(true), 3, SET_ALLMULTI_ON);
+    assert_setlink(LinkChange::Allmulti(false), 3, SET_ALLMULTI_OFF);
     assert_setlink(LinkChange::Name("v1x".into()), 4, SET_NAME);
     assert_setlink(LinkChange::Alias("hello".into()), 5, SET_ALIAS);
     assert_setlink(LinkChange::TxQLen(900), 5, SET_TXQLEN);

@@ -13,6 +13,7 @@ pub const IFINFOMSG_LEN: usize = 16;
 
 pub const IFF_UP: u32 = 0x1;
 pub const IFF_PROMISC: u32 = 0x100;
+pub const IFF_ALLMULTI: u32 = 0x200;
 
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_BROADCAST: u16 = 2;
@@ -165,6 +166,8 @@ pub enum LinkChange {
     Up,
     Down,
     Promisc(bool),
+    /// receive all multicast packets (IFF_ALLMULTI)
+    Allmulti(bool),
     Mtu(u32),
     Mac([u8; 6]),
     /// 0 = no master
@@ -180,11 +183,12 @@ pub fn set(link: &LinkRef, change: &LinkChange) -> MsgBuilder {
         LinkChange::Up => (IFF_UP, IFF_UP),
         LinkChange::Down => (0, IFF_UP),
         LinkChange::Promisc(on) => (if *on { IFF_PROMISC } else { 0 }, IFF_PROMISC),
+        LinkChange::Allmulti(on) => (if *on { IFF_ALLMULTI } else { 0 }, IFF_ALLMULTI),
         _ => (0, 0),
     };
     let mut msg = addressed(RTM_SETLINK, AF_UNSPEC, link, flags, mask);
     match change {
-        LinkChange::Up | LinkChange::Down | LinkChange::Promisc(_) => {}
+        LinkChange::Up | LinkChange::Down | LinkChange::Promisc(_) | LinkChange::Allmulti(_) => {}
         LinkChange::Mtu(mtu) => {
             msg.attr_u32(IFLA_MTU, *mtu);
         }

@@ -146,19 +146,95 @@ pub fn sysctl_path(key: &str) -> Result<String> {
 
 pub fn sysctl_get(ns: Option<&str>, key: &str) -> Result<String> {
     let path = sysctl_path(key)?;
-    run_maybe_in(ns, || {
-        let mut text = String::new();
-        File::open(&path)?.read_to_string(&mut text)?;
-        Ok(text.trim_end_matches('\n').to_string())
-    })
+    run_maybe_in(ns, || read_sysctl(&path))
 }
 
 pub fn sysctl_set(ns: Option<&str>, key: &str, value: &str) -> Result<()> {
     let path = sysctl_path(key)?;
+    run_maybe_in(ns, || write_sysctl(&path, value))
+}
+
+/// Read each key, all on one trip into the namespace (one helper thread, not one per key). A failure
+/// names the key.
+pub fn sysctl_get_many(ns: Option<&str>, keys: &[String]) -> Result<Vec<String>> {
+    let paths = sysctl_paths(keys, "sysctlGetMany")?;
     run_maybe_in(ns, || {
-        OpenOptions::new().write(true).open(&path)?.write_all(value.as_bytes())?;
-        Ok(())
+        let mut values = Vec::with_capacity(paths.len());
+        for (path, key) in paths.iter().zip(keys) {
+            values.push(read_sysctl(path).map_err(|e| e.about("sysctlGetMany", key.clone()))?);
+        }
+        Ok(values)
     })
+}
+
+/// Set each key to its value, in order, all on one trip into the namespace; returns the values they had
+/// (None for a key the kernel lets be written but not read, such as route/flush). A key already holding
+/// its value is not written. When a write fails, the keys written before it get their old values back,
+/// newest first, so the namespace is as it was; the error names the key that failed (and any key that
+/// could not be put back).
+pub fn sysctl_exchange(ns: Option<&str>, entries: &[(String, String)]) -> Result<Vec<Option<String>>> {
+    let keys: Vec<String> = entries.iter().map(|(key, _)| key.clone()).collect();
+    let paths = sysctl_paths(&keys, "sysctlExchange")?;
+    run_maybe_in(ns, || {
+        let mut previous: Vec<Option<String>> = Vec::with_capacity(entries.len());
+        let mut written: Vec<usize> = Vec::new();
+        for (i, (key, value)) in entries.iter().enumerate() {
+            let step = exchange_one(&paths[i], value);
+            match step {
+                Ok((old, wrote)) => {
+                    previous.push(old);
+                    if wrote {
+                        written.push(i);
+                    }
+                }
+                Err(e) => {
+                    let mut lost = Vec::new();
+                    for &j in written.iter().rev() {
+                        let restored = match &previous[j] {
+                            Some(old) => write_sysctl(&paths[j], old).is_ok(),
+                            None => false,
+                        };
+                        if !restored {
+                            lost.push(keys[j].clone());
+                        }
+                    }
+                    let e = e.about("sysctlExchange", key.clone());
+                    return Err(if lost.is_empty() { e } else { e.with_detail(format!("could not put back {}", lost.join(", "))) });
+                }
+            }
+        }
+        Ok(previous)
+    })
+}
+
+/// One key of `sysctl_exchange`: its old value (None when unreadable) and whether it was written.
+fn exchange_one(path: &str, value: &str) -> Result<(Option<String>, bool)> {
+    let old = match read_sysctl(path) {
+        Ok(old) => Some(old),
+        // write-only entries (mode 0200) refuse reads even to root
+        Err(e) if e.errno == sys::EACCES || e.errno == sys::EPERM => None,
+        Err(e) => return Err(e),
+    };
+    if old.as_deref() == Some(value.trim_end_matches('\n')) {
+        return Ok((old, false));
+    }
+    write_sysctl(path, value)?;
+    Ok((old, true))
+}
+
+fn sysctl_paths(keys: &[String], request: &'static str) -> Result<Vec<String>> {
+    keys.iter().map(|key| sysctl_path(key).map_err(|e| e.about(request, key.clone()))).collect()
+}
+
+fn read_sysctl(path: &str) -> Result<String> {
+    let mut text = String::new();
+    File::open(path)?.read_to_string(&mut text)?;
+    Ok(text.trim_end_matches('\n').to_string())
+}
+
+fn write_sysctl(path: &str, value: &str) -> Result<()> {
+    OpenOptions::new().write(true).open(path)?.write_all(value.as_bytes())?;
+    Ok(())
 }
 
 pub enum LockMode {

@@ -23,6 +23,7 @@ pub static EXPORTS: &[Export] = &[
     export!("linkSetMaster", link_set_master),
     export!("linkSetNoMaster", link_set_nomaster),
     export!("linkSetPromisc", link_set_promisc),
+    export!("linkSetAllmulti", link_set_allmulti),
     export!("linkSetNetns", link_set_netns),
     export!("linkSetName", link_set_name),
     export!("linkSetTxQLen", link_set_txqlen),
@@ -130,6 +131,11 @@ fn link_set_nomaster(env: &Env, args: &Args) -> Result<napi_value> {
 fn link_set_promisc(env: &Env, args: &Args) -> Result<napi_value> {
     let on = env.to_bool(arg(env, args, 2, "promisc flag")?)?;
     change_link(socket(env, args)?, &arg_link(env, args, 1)?, LinkChange::Promisc(on), "linkSetPromisc")?;
+    Ok(env.undefined())
+}
+fn link_set_allmulti(env: &Env, args: &Args) -> Result<napi_value> {
+    let on = env.to_bool(arg(env, args, 2, "allmulti flag")?)?;
+    change_link(socket(env, args)?, &arg_link(env, args, 1)?, LinkChange::Allmulti(on), "linkSetAllmulti")?;
     Ok(env.undefined())
 }
 /// linkSetNetns(fd, link, nsPath): move the link into the namespace at nsPath.

@@ -10,6 +10,8 @@ use crate::netns::{self, LockMode};
 pub static EXPORTS: &[Export] = &[
     export!("sysctlGet", sysctl_get),
     export!("sysctlSet", sysctl_set),
+    export!("sysctlGetMany", sysctl_get_many),
+    export!("sysctlExchange", sysctl_exchange),
     export!("flock", flock),
     export!("readFd", read_fd),
     export!("writeFd", write_fd),
@@ -30,6 +32,30 @@ fn sysctl_set(env: &Env, args: &Args) -> Result<napi_value> {
     let value = arg_string(env, args, 2, "sysctl value")?;
     netns::sysctl_set(ns.as_deref(), &key, &value).map_err(|e| e.about("sysctlSet", key.clone()))?;
     Ok(env.undefined())
+}
+/// sysctlGetMany(nsPath | null, keys: NUL-terminated keys concatenated) -> string[]
+fn sysctl_get_many(env: &Env, args: &Args) -> Result<napi_value> {
+    let ns = arg_opt_string(env, args, 0, "namespace path")?;
+    let keys = nul_terminated(&arg_string(env, args, 1, "sysctl keys")?);
+    let values = netns::sysctl_get_many(ns.as_deref(), &keys)?;
+    Ok(env.array(values.iter().map(|value| env.string(value)).collect()))
+}
+/// sysctlExchange(nsPath | null, entries: key and value, each NUL-terminated, concatenated) -> (string | null)[]
+fn sysctl_exchange(env: &Env, args: &Args) -> Result<napi_value> {
+    let ns = arg_opt_string(env, args, 0, "namespace path")?;
+    let items = nul_terminated(&arg_string(env, args, 1, "sysctl entries")?);
+    if items.len() % 2 != 0 {
+        return Err(Error::invalid("sysctl entries must alternate key and value").about("sysctlExchange", ""));
+    }
+    let entries: Vec<(String, String)> = items.chunks(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect();
+    let previous = netns::sysctl_exchange(ns.as_deref(), &entries)?;
+    Ok(env.array(previous.iter().map(|old| old.as_deref().map_or_else(|| env.null(), |text| env.string(text))).collect()))
+}
+/// "a\0b\0" -> ["a", "b"] (the form JS sends string lists in, as for netnsExec's argv)
+fn nul_terminated(joined: &str) -> Vec<String> {
+    let mut items: Vec<String> = joined.split('\0').map(str::to_string).collect();
+    items.pop(); // after the last NUL
+    items
 }
 /// flock(fd, "exclusive" | "shared" | "unlock", tryOnly) -> acquired
 fn flock(env: &Env, args: &Args) -> Result<napi_value> {
