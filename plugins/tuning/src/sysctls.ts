@@ -11,6 +11,17 @@ import type { SysctlSetting } from "./config";
  */
 export function applySysctls(container: Netlink, settings: readonly SysctlSetting[], undo: UndoStack): void {
   if (settings.length === 0) return;
+  undo.step(
+    "sysctls",
+    () => exchangeSysctls(container, settings),
+    (restore) => {
+      if (restore.length > 0) container.sysctlExchange(restore);
+    },
+  );
+}
+
+/** Write every setting in one trip; returns what puts back the values changed (newest first). */
+function exchangeSysctls(container: Netlink, settings: readonly SysctlSetting[]): Array<readonly [string, string]> {
   let previous: (string | null)[];
   try {
     previous = container.sysctlExchange(settings.map((s) => [s.path, s.value] as const));
@@ -23,7 +34,7 @@ export function applySysctls(container: Netlink, settings: readonly SysctlSettin
     const setting = settings[i] as SysctlSetting;
     if (old !== null && old !== undefined && !sameValue(old, setting.value)) restore.push([setting.path, old]);
   }
-  if (restore.length > 0) undo.push("sysctls", () => void container.sysctlExchange(restore));
+  return restore;
 }
 
 /** Every setting must hold its value (compared as the kernel prints it: whitespace-separated words). */
