@@ -103,12 +103,35 @@ function deleteBridgeIfUnused(host: Netlink, name: string): void {
  */
 export function attachPort(host: Netlink, hostVeth: Link, bridge: Link, conf: BridgeConfig): void {
   const name = hostVeth.name;
-  netlinkStep(`failed to connect "${name}" to bridge ${bridge.name}`, () => host.linkSetMaster(hostVeth.index, bridge.index));
+  setMaster(host, hostVeth, bridge);
   netlinkStep(`failed to setup hairpin mode and port isolation for ${name}`, () =>
     host.bridgePortSetFlags(hostVeth.index, { hairpin: conf.hairpinMode, isolated: conf.portIsolation }),
   );
   if (!usesVlans(conf)) return;
   configurePortVlans(host, hostVeth, conf.vlan === 0 ? 1 : conf.vlan, conf.vlanTrunk, conf.preserveDefaultVlan);
+}
+
+/**
+ * A Linux bridge numbers its ports 1..1023 (BR_MAX_PORTS - 1) and refuses the next with EXFULL. That is
+ * code 11, try again later: it clears as soon as a container on this bridge is deleted (the Go bridge
+ * says code 999 "exchange full").
+ */
+const BRIDGE_MAX_PORTS = 1023;
+
+/** Enslave `port` to `bridge`; a full bridge is named as such. */
+function setMaster(host: Netlink, port: Link, bridge: Link): void {
+  try {
+    host.linkSetMaster(port.index, bridge.index);
+  } catch (thrown) {
+    if (isNetlinkCode(thrown, "EXFULL")) {
+      throw new CniError(
+        ErrorCode.TryAgainLater,
+        `bridge "${bridge.name}" is full: a Linux bridge takes at most ${BRIDGE_MAX_PORTS} ports`,
+        `connecting "${port.name}" failed with EXFULL; delete a container attached to "${bridge.name}", or use another bridge`,
+      );
+    }
+    throw netlinkToCniError(thrown, `failed to connect "${port.name}" to bridge ${bridge.name}`);
+  }
 }
 
 function configurePortVlans(host: Netlink, port: Link, nativeVid: number, trunk: readonly number[], preserveDefaultVlan: boolean): void {
@@ -170,7 +193,7 @@ export function ensureVlanGateway({ host, undo }: AttachContext, bridge: Link, c
   );
   setLinkUp(host, peerName);
   const peer = netlinkStep(`failed to lookup "${peerName}"`, () => host.linkGet(peerName));
-  netlinkStep(`failed to connect "${peerName}" to bridge ${bridge.name}`, () => host.linkSetMaster(peer.index, bridge.index));
+  setMaster(host, peer, bridge);
   netlinkStep(`failed to setup hairpin mode for ${peerName}`, () => host.bridgePortSetFlags(peer.index, { hairpin: false }));
   configurePortVlans(host, peer, conf.vlan, [], conf.preserveDefaultVlan);
   setLinkUp(host, name);

@@ -126,6 +126,7 @@ pub fn errno_name(errno: i32) -> &'static str {
         39 => "ENOTEMPTY",
         40 => "ELOOP",
         42 => "ENOMSG",
+        54 => "EXFULL",
         61 => "ENODATA",
         71 => "EPROTO",
         74 => "EBADMSG",
