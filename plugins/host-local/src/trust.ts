@@ -57,7 +57,8 @@ export function checkTrustedDirectoryIfExists(path: string, role: DirectoryRole)
 /** lstat(path); undefined when it does not exist. */
 function statusOf(path: string, role: DirectoryRole): FileStatus | undefined {
   try {
-    return linkStatus(path);
+    // without its trailing slashes: "link/" would be resolved to what the link names
+    return linkStatus(path.length > 1 ? path.replace(/\/+$/, "") || "/" : path);
   } catch (err) {
     if (errnoOf(err) === "ENOENT") return undefined;
     throw ioError(`cannot read ${role.what} ${path}`, err);

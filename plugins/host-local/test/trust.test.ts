@@ -58,10 +58,11 @@ describe("trusted", () => {
 });
 
 describe("refused with code 5 naming the directory", () => {
-  it("a dataDir that is a symbolic link", () => {
+  it("a dataDir that is a symbolic link, also when written with a trailing slash", () => {
     mkdirSync(join(temp.dataDir, "real"));
     symlinkSync(join(temp.dataDir, "real"), dataDir());
     expectRefused(dataDir(), "is a symbolic link");
+    expect(() => openTestStore(`${dataDir()}//`)).toThrow(/is a symbolic link/);
     expect(readdirSync(join(temp.dataDir, "real"))).toEqual([]);
   });
 
