@@ -106,8 +106,12 @@ class Namespaces {
     return `/var/run/netns/${full}`;
   }
 
+  /** One `ip` for all of them (the pods-per-node rows make hundreds); -force goes on past a missing one. */
   removeAll(): void {
-    while (this.created.length > 0) spawnSync("ip", ["netns", "del", this.created.pop()!]);
+    if (this.created.length === 0) return;
+    const commands = this.created.reverse().map((name) => `netns del ${name}`);
+    this.created.length = 0;
+    spawnSync("ip", ["-force", "-batch", "-"], { input: `${commands.join("\n")}\n`, encoding: "utf8" });
   }
 }
 
