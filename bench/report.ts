@@ -3,16 +3,27 @@
 // speed table. Run it through `bench/run` (which installs the Go plugins, builds, and builds the runner).
 //
 //   node_modules/.bin/bun bench/report.ts --runner PATH --floor PATH --run-id ID
-//        [--rounds N] [--warmup N] [--only id,id] [--ours DIR] [--go DIR] [--no-write]
+//        [--rounds N] [--warmup N] [--only id,id] [--ours DIR] [--go DIR] [--max-load L] [--wait S] [--no-write]
 //   node_modules/.bin/bun bench/report.ts --readme-only     (README's speed table from bench/REPORT.md)
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BENCHES, type Bench } from "./lib/benches";
-import { loadAverage, machineFacts } from "./lib/machine";
+import { BENCHES, type Bench, type BenchSetup } from "./lib/benches";
+import { defaultMaxLoad, keepWaiting, type LoadVerdict, loadVerdict, OWN_LOAD } from "./lib/load";
+import { coreCount, loadAverage, loadAverageOneMinute, machineFacts } from "./lib/machine";
 import { type Implementation, interleave } from "./lib/plan";
-import { barChartSvg, formatBytes, type ReportData, type RowResult, replaceReadmeBlock, reportMarkdown, speedTableFromReport, type Summary } from "./lib/render";
+import {
+  barChartSvg,
+  formatBytes,
+  type ReportData,
+  type RowResult,
+  replaceReadmeBlock,
+  reportMarkdown,
+  type SetupTime,
+  speedTableFromReport,
+  type Summary,
+} from "./lib/render";
 import { type CallSample, runPlan } from "./lib/runner";
 import { maximum, median, percentile } from "./lib/stats";
 
@@ -29,6 +40,10 @@ interface Options {
   only?: readonly string[];
   binDir: Record<Implementation, string>;
   write: boolean;
+  /** Ceiling of the 1-minute load average for a report worth writing (default half the cores). */
+  maxLoad: number;
+  /** How long to wait for the load to fall under maxLoad before measuring a report to be written. */
+  waitSeconds: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -45,7 +60,7 @@ function parseOptions(argv: readonly string[]): Options {
     values.set(name.slice(2), value);
     i++;
   }
-  const known = new Set(["runner", "floor", "run-id", "rounds", "warmup", "only", "ours", "go"]);
+  const known = new Set(["runner", "floor", "run-id", "rounds", "warmup", "only", "ours", "go", "max-load", "wait"]);
   for (const key of values.keys()) if (!known.has(key)) throw new Error(`unknown option --${key}`);
   const required = (key: string): string => {
     const v = values.get(key);
@@ -58,6 +73,9 @@ function parseOptions(argv: readonly string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${key} needs an integer >= ${min}`);
     return n;
   };
+  const maxLoadText = values.get("max-load");
+  const maxLoad = maxLoadText === undefined ? defaultMaxLoad(coreCount()) : Number(maxLoadText);
+  if (!(maxLoad > 0)) throw new Error("--max-load needs a number > 0");
   const runId = required("run-id");
   if (!/^[a-z0-9-]{1,24}$/.test(runId)) throw new Error("--run-id: up to 24 of [a-z0-9-]");
   const only = values.get("only");
@@ -70,6 +88,8 @@ function parseOptions(argv: readonly string[]): Options {
     ...(only === undefined ? {} : { only: only.split(",") }),
     binDir: { ours: resolve(values.get("ours") ?? join(REPO_ROOT, "bin")), go: values.get("go") ?? "/usr/lib/cni" },
     write,
+    maxLoad,
+    waitSeconds: count("wait", 180, 0),
   };
 }
 
@@ -86,8 +106,12 @@ class Namespaces {
     return `/var/run/netns/${full}`;
   }
 
+  /** One `ip` for all of them (the pods-per-node rows make hundreds); -force goes on past a missing one. */
   removeAll(): void {
-    while (this.created.length > 0) spawnSync("ip", ["netns", "del", this.created.pop()!]);
+    if (this.created.length === 0) return;
+    const commands = this.created.reverse().map((name) => `netns del ${name}`);
+    this.created.length = 0;
+    spawnSync("ip", ["-force", "-batch", "-"], { input: `${commands.join("\n")}\n`, encoding: "utf8" });
   }
 }
 
@@ -181,6 +205,22 @@ function oursBuilt(dir: string): string {
 interface Collected {
   rows: Map<string, Record<Implementation, CallSample[]>>;
   rss: Map<string, Record<Implementation, number[]>>;
+  /** 1-minute load average as each benchmark starts measuring. */
+  loadDuring: number[];
+  setup: SetupTime[];
+}
+
+/** Runs each side's set-up calls by themselves (untimed: no row), timing each side's whole set-up. */
+function runSetup(bench: Bench, setup: BenchSetup, options: Options, hostNetns: string, workDir: string): SetupTime {
+  const seconds = {} as Record<Implementation, number>;
+  for (const side of IMPLEMENTATIONS) {
+    const calls = setup.calls[side].map((call) => ({ ...call, round: 0, implementation: side, warmup: true }));
+    const started = Date.now();
+    runPlan(options.runner, hostNetns, calls, workDir);
+    seconds[side] = (Date.now() - started) / 1000;
+  }
+  process.stderr.write(`  set-up, ${setup.what}: ours ${seconds.ours.toFixed(1)} s, Go ${seconds.go.toFixed(1)} s\n`);
+  return { bench: bench.id, what: setup.what, oursS: seconds.ours, goS: seconds.go };
 }
 
 function runBench(bench: Bench, options: Options, hostNetns: string, namespaces: Namespaces, collected: Collected): void {
@@ -195,7 +235,9 @@ function runBench(bench: Bench, options: Options, hostNetns: string, namespaces:
       createNetns: (name) => namespaces.create(`${bench.id}-${name}`),
     });
     try {
+      if (session.setup !== undefined) collected.setup.push(runSetup(bench, session.setup, options, hostNetns, workDir));
       const calls = interleave(session.build, IMPLEMENTATIONS, bench.warmup?.(options.warmup) ?? options.warmup, rounds);
+      collected.loadDuring.push(loadAverageOneMinute());
       const started = Date.now();
       const measured = runPlan(options.runner, hostNetns, calls, workDir);
       const seconds = (from: number, to: number): string => ((to - from) / 1000).toFixed(1);
@@ -228,6 +270,38 @@ function runBench(bench: Bench, options: Options, hostNetns: string, namespaces:
   }
 }
 
+/** bench/run's exit status when it measured but refused to write the report (the machine was busy). */
+const NOISY_EXIT = 3;
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Waits (bounded) until the 1-minute load average is at or under the ceiling, showing it as it falls. */
+function waitForQuiet(maxLoad: number, waitSeconds: number): void {
+  const started = Date.now();
+  let load = loadAverageOneMinute();
+  if (!keepWaiting(load, maxLoad, 0, waitSeconds * 1000)) return;
+  process.stderr.write(`waiting up to ${waitSeconds} s for the load average to fall to ${maxLoad.toFixed(2)}: ${load.toFixed(2)}`);
+  while (keepWaiting(load, maxLoad, Date.now() - started, waitSeconds * 1000)) {
+    sleepMs(5000);
+    load = loadAverageOneMinute();
+    process.stderr.write(` ${load.toFixed(2)}`);
+  }
+  process.stderr.write(load > maxLoad ? " — still above: measuring anyway, the report will be marked noisy\n" : "\n");
+}
+
+function loadRange(samples: readonly number[]): string {
+  if (samples.length === 0) return "—";
+  const sorted = [...samples].sort((a, b) => a - b);
+  return `${sorted[0]!.toFixed(2)} to ${sorted[sorted.length - 1]!.toFixed(2)} over ${samples.length} benchmarks (the run's own calls add about ${OWN_LOAD})`;
+}
+
+function gateText(verdict: LoadVerdict, maxLoad: number): string {
+  const ceilings = `1-min load at most ${maxLoad.toFixed(2)} before, ${(maxLoad + OWN_LOAD).toFixed(2)} during (${coreCount()} cores)`;
+  return verdict.quiet ? `passed: ${ceilings}` : `${verdict.reason} (${ceilings})`;
+}
+
 /** Rewrites the README's speed table from the committed REPORT.md (no measuring). */
 function updateReadme(report: string): void {
   const readmePath = join(REPO_ROOT, "README.md");
@@ -242,9 +316,13 @@ function main(): void {
   const options = parseOptions(process.argv.slice(2));
   const bun = join(REPO_ROOT, "node_modules", ".bin", "bun");
   const machine = machineFacts(REPO_ROOT, bun);
+  const writing = options.write && options.only === undefined;
+  // a report to be written is worth a bounded wait for the load to fall (the build before lifts it)
+  if (writing) waitForQuiet(options.maxLoad, options.waitSeconds);
   const loadBefore = loadAverage();
+  const loadBeforeOneMinute = loadAverageOneMinute();
   const namespaces = new Namespaces(options.runId);
-  const collected: Collected = { rows: new Map(), rss: new Map() };
+  const collected: Collected = { rows: new Map(), rss: new Map(), loadDuring: [], setup: [] };
   const pending: string[] = [];
   const failed: string[] = [];
   const startupBound = new Set<string>();
@@ -298,6 +376,7 @@ function main(): void {
     calls: Math.max(kb.ours.length, kb.go.length),
   }));
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  const verdict = loadVerdict({ before: loadBeforeOneMinute, during: collected.loadDuring }, options.maxLoad);
   const data: ReportData = {
     machine: [
       ...machine,
@@ -305,12 +384,16 @@ function main(): void {
       ["Go", options.binDir.go],
       ["rounds", `${options.rounds} per row by default (fewer for slow rows, see "calls per side"), after ${options.warmup} warm-up rounds; ${minutes} min in all`],
       ["load average (1/5/15 min)", `${loadBefore} before, ${loadAverage()} after`],
+      ["load average during (1 min, as each benchmark starts)", loadRange(collected.loadDuring)],
+      ["quiet-machine gate", gateText(verdict, options.maxLoad)],
     ],
+    ...(verdict.quiet ? {} : { noisy: verdict.reason }),
     rows,
     peakRss,
     sizes: sizeRows(options.binDir, [...measuredGoPlugins], options.runId),
     pending,
     failed,
+    setup: collected.setup,
     chartFile: "report.svg",
     command: "bench/run",
   };
@@ -319,12 +402,16 @@ function main(): void {
   const resultsDir = join(BENCH_DIR, "results");
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "samples.json"), JSON.stringify({ machine: data.machine, rows: Object.fromEntries(collected.rows) }));
-  // a partial run (--only) never replaces the committed report
-  if (!options.write || options.only !== undefined) {
+  // a partial run (--only) never replaces the committed report, nor does one measured on a busy machine
+  if (!writing || !verdict.quiet) {
     writeFileSync(join(resultsDir, "REPORT.md"), report);
     writeFileSync(join(resultsDir, "report.svg"), svg);
     process.stdout.write(report);
     if (failed.length > 0) process.exitCode = 1;
+    if (writing && !verdict.quiet) {
+      process.stderr.write(`bench/run: ${verdict.reason}: bench/REPORT.md and README.md left as they were; this report is in bench/results/REPORT.md\n`);
+      process.exitCode = NOISY_EXIT;
+    }
     return;
   }
   writeFileSync(join(BENCH_DIR, "REPORT.md"), report);

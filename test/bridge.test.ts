@@ -314,7 +314,7 @@ describe("bridge", () => {
         ...config("0.2.0", "v4", { isGateway: true, ipMasq: true, macspoofchk: true }),
         ipam: { type: "host-local", dataDir: join(work, "ipam"), ranges: [[{ subnet: "10.97.0.0/24" }], [{ subnet: "10.98.0.0/24" }]] },
       };
-      expect(failed(runPlugin(BRIDGE, call("ADD", conf)))).toMatchObject({ code: 7, msg: "CNI version 0.2.0 does not support more than 1 address per family" });
+      expect(failed(runPlugin(BRIDGE, call("ADD", conf)))).toMatchObject({ code: 7, msg: `IPAM plugin "host-local": CNI version 0.2.0 does not support more than 1 address per family` });
       expectNothingLeft();
       expect(nftRuleset(host)).not.toContain("masquerade comment");
       expect(nftRuleset(host)).not.toContain("macspoofchk");

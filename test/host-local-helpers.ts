@@ -5,11 +5,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect, it } from "vitest";
 import { goPlugin, ourPlugin, runPlugin, type PluginOutput } from "./lib/plugin";
 
 export type Impl = "ours" | "go";
 
-/** `HOST_LOCAL_IMPL=go npx vitest run --project blackbox test/host-local.test.ts` validates the tests against Go. */
+/** `HOST_LOCAL_IMPL=go npx vitest run --project blackbox test/host-local*.test.ts` validates the tests against Go. */
 export const IMPL: Impl = process.env.HOST_LOCAL_IMPL === "go" ? "go" : "ours";
 
 /** HOST_LOCAL_OURS_BIN points "ours" at another executable (e.g. the Go one, to validate interop tests). */
@@ -22,6 +23,17 @@ export function hostLocalBinary(impl: Impl = IMPL): string {
 export function newestVersion(impl: Impl = IMPL): string {
   return impl === "go" ? "1.0.0" : "1.1.0";
 }
+
+/** The network name `netConf` uses unless told otherwise. */
+export const NET = "hlbnet";
+export const ours = IMPL === "ours";
+/** A test of behaviour where ours is documented to differ from Go's: skipped with HOST_LOCAL_IMPL=go. */
+export const itOurs = it.skipIf(!ours);
+/** Config validation errors: code 7 for ours; Go wraps them as 999. */
+export const CONFIG_ERROR_CODE = ours ? 7 : 999;
+/** Allocation failures: plugin-specific codes for ours (exhausted 100, duplicate 101, requested 102); Go: 999. */
+export const EXHAUSTED_CODE = ours ? 100 : 999;
+export const DUPLICATE_CODE = ours ? 101 : 999;
 
 /** Never opened by host-local; any path that is not our own netns will do. */
 export const FAKE_NETNS = "/var/run/netns/hlb-none";
@@ -54,6 +66,18 @@ export function hostLocal(binary: string, call: HostLocalCall): PluginOutput {
     stdin: call.config,
     env: callEnv(call),
   });
+}
+
+/** One call of the implementation under test. */
+export const run = (call: HostLocalCall): PluginOutput => hostLocal(hostLocalBinary(), call);
+export function add(config: unknown, containerId = "hlb-c1", ifName = "eth0", args?: string): PluginOutput {
+  return run({ command: "ADD", config, containerId, ifName, args });
+}
+export function del(config: unknown, containerId = "hlb-c1", ifName = "eth0"): PluginOutput {
+  return run({ command: "DEL", config, containerId, ifName });
+}
+export function expectOk(out: PluginOutput): void {
+  expect(out.code, `stdout=${out.stdout} stderr=${out.stderr}`).toBe(0);
 }
 
 /** The same call, spawned asynchronously (for concurrency tests). */
@@ -145,6 +169,16 @@ export function netConf(o: NetConfOptions): Record<string, unknown> {
     ...o.extra,
     ipam: { type: "host-local", dataDir: o.dataDir, ...o.ipam },
   };
+}
+
+/** A resolv.conf in `dir` with every kind of line the plugin reads or skips. */
+export function resolvConfFile(dir: string): string {
+  const path = join(dir, "resolv.conf");
+  writeFileSync(
+    path,
+    "# comment\n; other comment\nnameserver 192.0.2.53\nnameserver fd00::53\ndomain example.test\nsearch a.test b.test\noptions ndots:2 edns0\n",
+  );
+  return path;
 }
 
 // ---- the on-disk store, read and written directly (Go format) ----

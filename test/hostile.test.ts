@@ -66,6 +66,19 @@ function call(command: string, id: string, stdin: unknown, extra: Partial<Plugin
 function hostLocal(command: string, id: string, extra: Partial<PluginCall> = {}): PluginOutput {
   return runPlugin(ourPlugin("host-local"), call(command, id, hostLocalConf(), extra));
 }
+/** host-local with any verb: GC (no valid attachments) and STATUS are called without a container. */
+function hostLocalVerb(command: string, id: string): PluginOutput {
+  if (command !== "GC" && command !== "STATUS") return hostLocal(command, id);
+  const conf = command === "GC" ? { ...hostLocalConf(), "cni.dev/valid-attachments": [] } : hostLocalConf();
+  return runPlugin(ourPlugin("host-local"), call(command, "", conf, { containerId: undefined, netns: undefined, ifName: undefined }));
+}
+/** GC, ADD, CHECK, DEL and STATUS each fail with `msg`: code 5 (STATUS: 50, "not available"). */
+function expectEveryVerbRefused(msg: string): void {
+  for (const command of ["GC", "ADD", "CHECK", "DEL", "STATUS"]) {
+    const err = cniError(hostLocalVerb(command, "c1"));
+    expect({ command, code: err.code, msg: err.msg }).toEqual({ command, code: command === "STATUS" ? 50 : 5, msg });
+  }
+}
 function address(r: PluginOutput): string {
   expect(r.code, r.stdout).toBe(0);
   const ips = (r.json as { ips: { address: string }[] }).ips;
@@ -78,6 +91,32 @@ function cniError(r: PluginOutput): CniError {
 }
 
 const netDir = (): string => join(dataDir, NETWORK);
+const indexRoot = (): string => join(dataDir, ".host-local-index");
+
+/** Every file under `dir`, by relative path: content, `<dir>`, or `-> target` for a link (never followed). */
+function tree(dir: string, prefix = ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(snapshot(dir))) {
+    out[prefix + name] = value;
+    if (value === "<dir>") Object.assign(out, tree(join(dir, name), `${prefix}${name}/`));
+  }
+  return out;
+}
+
+/** A root-only directory holding what a rebuild of NETWORK's index would remove if it followed a link here. */
+function rootOnlyTree(): string {
+  const rootOnly = join(work, "root-only");
+  mkdirSync(join(rootOnly, NETWORK), { recursive: true, mode: 0o700 });
+  writeFileSync(join(rootOnly, NETWORK, "state"), "precious", { mode: 0o600 });
+  writeFileSync(join(rootOnly, "keys"), "precious", { mode: 0o600 });
+  return rootOnly;
+}
+
+/** The lease files of the network directory (when it is a directory). */
+function leases(): Record<string, string> {
+  if (!existsSync(netDir()) || lstatSync(netDir()).isSymbolicLink()) return {};
+  return Object.fromEntries(Object.entries(snapshot()).filter(([name]) => /^[0-9a-f.:]+$/.test(name)));
+}
 
 /** Every entry of the network directory: file content, or `-> target` for a link (never followed). */
 function snapshot(dir = netDir()): Record<string, string> {
@@ -342,24 +381,79 @@ describe("an unprivileged user's plants", () => {
     expect(leftoverCount(findLeftovers(host, ctr, dataDir, NETWORK, BRIDGE_NAME))).toBe(0);
   });
 
-  it("an index forged by nobody in a world-writable dataDir cannot make an address be handed out twice", () => {
+  // (found here: the store used an index directory nobody had made; a forged state made it hand out a held address)
+  it("an index directory pre-created by nobody in a shared dataDir is refused: code 5 naming it, no lease written", () => {
     mkdirSync(dataDir);
     chmodSync(dataDir, 0o1777);
-    // nobody owns the index's parent, so can swap the network's index for one saying "up to date, all free"
-    asNobody("mkdir", ["-m", "777", join(dataDir, ".host-local-index")]);
-    const held = address(hostLocal("ADD", "c1")).split("/")[0] ?? "";
-    const indexDir = join(dataDir, ".host-local-index", NETWORK);
-    const forge = [
-      `mv ${indexDir} ${indexDir}.stolen`,
-      `mkdir ${indexDir}`,
-      `printf '{"mtimeNs":"%s","ino":"%s"}' "$(stat -c %Y ${netDir()})$(stat -c %.9Y ${netDir()} | cut -d. -f2)" "$(stat -c %i ${netDir()})" > ${indexDir}/state`,
-    ].join(" && ");
-    asNobody("sh", ["-c", forge]);
-    expect(readFileSync(join(indexDir, "state"), "utf8")).toMatch(/^\{"mtimeNs":"\d+","ino":"\d+"\}$/);
-    const requested = hostLocal("ADD", "c2", { args: `IP=${held}` });
-    expect(requested.code, `${held} handed out twice`).toBe(1);
-    expect(address(hostLocal("ADD", "c3"))).not.toBe(`${held}/24`);
-    expect(snapshot()[held]).toBe("c1\r\neth0");
+    asNobody("mkdir", ["-m", "777", indexRoot()]);
+    for (const command of ["ADD", "DEL", "CHECK"]) {
+      const err = cniError(hostLocal(command, "c1"));
+      expect(err.code).toBe(5);
+      expect(err.msg).toBe(`index directory ${indexRoot()} is owned by uid 65534, not by uid 0: refusing to use it`);
+    }
+    expect(leases()).toEqual({});
+    expect(readdirSync(indexRoot())).toEqual([]);
+  });
+
+  // (found here: the index rebuild removed <dataDir>/.host-local-index/<network> through nobody's link: root
+  // deleted a root-only directory)
+  it("a .host-local-index link planted by nobody is never followed: every verb refused, the linked directory intact", () => {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o1777);
+    const rootOnly = rootOnlyTree();
+    const before = tree(rootOnly);
+    asNobody("ln", ["-s", rootOnly, indexRoot()]);
+    expectEveryVerbRefused(`index directory ${indexRoot()} is a symbolic link: refusing to use it`);
+    expect(tree(rootOnly)).toEqual(before);
+    expect(leases()).toEqual({});
+  });
+
+  it("a link planted inside .host-local-index before the dataDir was locked down is never followed", () => {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o777);
+    const rootOnly = rootOnlyTree();
+    const before = tree(rootOnly);
+    asNobody("sh", ["-c", `mkdir -m 755 ${indexRoot()} && ln -s ${rootOnly}/${NETWORK} ${indexRoot()}/${NETWORK}`]);
+    // the dataDir itself, writable by others and not sticky: refused before anything is made in it
+    const open = cniError(hostLocal("ADD", "c1"));
+    expect(open.code).toBe(5);
+    expect(open.msg).toBe(`dataDir ${dataDir} is writable by group or others (mode 777): refusing to use it`);
+    expect(readdirSync(dataDir)).toEqual([".host-local-index"]);
+    // locked down by root, but nobody's directory and link are still in it
+    chmodSync(dataDir, 0o755);
+    expect(cniError(hostLocal("ADD", "c1")).msg).toBe(`index directory ${indexRoot()} is owned by uid 65534, not by uid 0: refusing to use it`);
+    execFileSync("chown", ["root:root", indexRoot()]);
+    const err = cniError(hostLocal("ADD", "c1"));
+    expect(err.code).toBe(5);
+    expect(err.msg).toBe(`index directory ${join(indexRoot(), NETWORK)} is a symbolic link: refusing to use it`);
+    expect(tree(rootOnly)).toEqual(before);
+    expect(leases()).toEqual({});
+  });
+
+  // (found here: the check stat()ed the network directory through nobody's link, found root's store behind it, and
+  // GC removed every lease of that other network: its addresses were then handed out twice)
+  it("a network directory linked by nobody to another network's root-only store: GC, ADD and DEL refused, its leases intact", () => {
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o1777);
+    const otherStore = join(work, "root-only-store");
+    mkdirSync(otherStore, { mode: 0o700 });
+    const otherConf = { ...hostLocalConf(otherStore), name: "othernet" };
+    for (const id of ["o1", "o2"]) address(runPlugin(ourPlugin("host-local"), call("ADD", id, otherConf)));
+    const otherNet = join(otherStore, "othernet");
+    const before = tree(otherNet);
+    expect(Object.keys(before).filter((name) => name.startsWith("10.89.")).length).toBe(2);
+    asNobody("ln", ["-s", otherNet, netDir()]);
+    expectEveryVerbRefused(`network directory ${netDir()} is a symbolic link: refusing to use it`);
+    expect(tree(otherNet)).toEqual(before);
+  });
+
+  it("a dataDir nobody owns is refused before anything is created in it", () => {
+    mkdirSync(dataDir);
+    execFileSync("chown", ["65534:65534", dataDir]);
+    const err = cniError(hostLocal("ADD", "c1"));
+    expect(err.code).toBe(5);
+    expect(err.msg).toBe(`dataDir ${dataDir} is owned by uid 65534, not by uid 0: refusing to use it`);
+    expect(readdirSync(dataDir)).toEqual([]);
   });
 
   // (found here: the store used such a directory as is; nobody deleted a lease and its address went out twice)

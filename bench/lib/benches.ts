@@ -16,7 +16,16 @@ export interface BenchContext {
   createNetns(name: string): string;
 }
 
+/** Untimed calls that bring each side to the state its rounds start from (e.g. pods already on a node). */
+export interface BenchSetup {
+  /** What the set-up does, for the report's set-up table (e.g. "400 pods per side, one bridge ADD each"). */
+  what: string;
+  calls: Readonly<Record<Implementation, readonly PlanCall[]>>;
+}
+
 export interface BenchSession {
+  /** Run before the rounds, each side's calls by themselves; the harness times each side's set-up. */
+  setup?: BenchSetup;
   build: RoundBuilder;
   /** Undoes what the rounds left behind (namespaces and workDir are removed by the harness anyway). */
   teardown?: () => void;
@@ -389,6 +398,56 @@ const podLifeBench: Bench = {
   },
 };
 
+// --- pods per node: ADD and DEL of one more pod on a node that already holds N -------------------------
+
+/**
+ * Each side gets a node of its own (a host namespace: its bridge, its firewall rules, its host-local
+ * store) on which set-up starts `pods` pods with that side's own bridge plugin, each in its own container
+ * namespace, untimed. A round then ADDs pod N+1 and DELs it, so every round finds the node holding N.
+ * With ipMasq, Go's iptables chain per pod piles up; ours masquerades with nftables.
+ */
+export function podsPerNodeBench(pods: number, masquerade: "off" | "nftables", rounds: (n: number) => number): Bench {
+  const label = `${pods} pods on the node, ${MASQUERADE_LABEL[masquerade]}`;
+  const addRow = `bridge + host-local ADD, ${label}`;
+  const delRow = `bridge + host-local DEL, ${label}`;
+  return {
+    id: `pods-${pods}-${masquerade === "off" ? "nomasq" : "masq"}`,
+    rows: [addRow, delRow],
+    plugins: { ours: ["bridge", "host-local"], go: ["bridge", "host-local"] },
+    rounds,
+    warmup: (n) => Math.min(n, 2),
+    prepare(context) {
+      const nodes = perSideNetns(context, "node");
+      const containers = perSideNetns(context, "ctr");
+      const configs = {} as Record<Implementation, string>;
+      const setup = {} as Record<Implementation, PlanCall[]>;
+      for (const side of ["ours", "go"] as const) {
+        configs[side] = writeConfig(context.workDir, `bridge-${side}.json`, bridgeConfig(side, join(context.workDir, `ipam-${side}`), masquerade));
+        const argv = [join(context.binDir[side], "bridge")];
+        setup[side] = [];
+        for (let pod = 0; pod < pods; pod++) {
+          const netns = context.createNetns(`pod-${side}-${pod}`);
+          setup[side].push({ argv, env: cniEnv("ADD", `bench-node-pod-${pod}`, netns, context.binDir[side]), stdinPath: configs[side], hostNetns: nodes[side] });
+        }
+      }
+      return {
+        ...(pods === 0 ? {} : { setup: { what: `${pods} pods per side, one bridge ADD each`, calls: setup } }),
+        build(implementation, round) {
+          const argv = [join(context.binDir[implementation], "bridge")];
+          const env = (verb: string): Record<string, string> =>
+            cniEnv(verb, `bench-node-${round}`, containers[implementation], context.binDir[implementation]);
+          const stdinPath = configs[implementation];
+          const hostNetns = nodes[implementation];
+          return [
+            { row: addRow, plugin: "bridge", argv, env: env("ADD"), stdinPath, key: `${implementation}-node`, hostNetns },
+            { row: delRow, plugin: "bridge", argv, env: env("DEL"), stdinPath, prevResultOf: `${implementation}-node`, hostNetns },
+          ];
+        },
+      };
+    },
+  };
+}
+
 /** Every benchmark, in report order. */
 export const BENCHES: readonly Bench[] = [
   versionBench,
@@ -406,6 +465,14 @@ export const BENCHES: readonly Bench[] = [
   bridgeBench("iptables"),
   vethBench(false),
   vethBench(true),
-  concurrentBridgeBench,
   podLifeBench,
+  // fewer rounds as the node fills: each set-up and each call costs more
+  ...(["off", "nftables"] as const).flatMap((masquerade) => [
+    podsPerNodeBench(0, masquerade, (n) => Math.max(10, Math.ceil(n / 2))),
+    podsPerNodeBench(100, masquerade, (n) => Math.max(10, Math.ceil(n / 4))),
+    podsPerNodeBench(400, masquerade, (n) => Math.max(10, Math.ceil(n / 5))),
+  ]),
+  // last: its 20 processes at once lift the load average, which the quiet-machine gate samples before each
+  // benchmark (bench/lib/load.ts)
+  concurrentBridgeBench,
 ];

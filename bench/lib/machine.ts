@@ -19,6 +19,15 @@ function cpuModel(): string {
   return cpus()[0]?.model ?? "unknown CPU";
 }
 
+/** The 1-minute load average: runnable tasks plus tasks waiting in the kernel, averaged. */
+export function loadAverageOneMinute(): number {
+  return loadavg()[0]!;
+}
+
+export function coreCount(): number {
+  return cpus().length;
+}
+
 export function loadAverage(): string {
   return loadavg()
     .map((l) => l.toFixed(2))

@@ -21,6 +21,8 @@ export interface PlanCall {
   expectStatus?: number;
   /** Start this many copies at once; `{i}` in argv/env becomes the copy number. */
   parallel?: number;
+  /** The plugin's host network namespace for this call, when not the run's shared one (a side's own node). */
+  hostNetns?: string;
 }
 
 /** A call placed in the schedule: which round, which side, whether it is a warm-up. */
@@ -64,11 +66,20 @@ function checkField(what: string, value: string): string {
   return value;
 }
 
-/** The runner's plan text (directives documented in bench/runner/src/main.rs); tags name the call in errors. */
+/**
+ * The runner's plan text (directives documented in bench/runner/src/main.rs); tags name the call in errors.
+ * Calls run in `netnsPath` unless they name their own `hostNetns`; the runner moves only when it changes.
+ */
 export function planText(netnsPath: string, captureDir: string, calls: readonly ScheduledCall[]): string {
   const lines: string[] = [`netns\t${checkField("netns", netnsPath)}`, `capture\t${checkField("capture", captureDir)}`];
+  let current = netnsPath;
   for (let i = 0; i < calls.length; i++) {
     const call = calls[i]!;
+    const host = call.hostNetns ?? netnsPath;
+    if (host !== current) {
+      lines.push(`netns\t${checkField("netns", host)}`);
+      current = host;
+    }
     const what = call.row ?? (call.warmup ? "warm-up" : "untimed");
     lines.push(`call\t${checkField("row", `#${i} ${call.implementation} round ${call.round}${call.warmup ? " (warm-up)" : ""}: ${what}`)}`);
     if (call.key !== undefined) lines.push(`key\t${checkField("key", call.key)}`);

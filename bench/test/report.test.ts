@@ -1,6 +1,7 @@
 // Pure parts of the benchmark harness: order statistics, the interleaved schedule, the runner's plan text,
-// and the report -> README table round trip.
+// the report -> README table round trip, and the quiet-machine gate.
 import { describe, expect, it } from "vitest";
+import { defaultMaxLoad, keepWaiting, loadVerdict } from "../lib/load";
 import { type Implementation, interleave, type PlanCall, planText } from "../lib/plan";
 import {
   barChartSvg,
@@ -65,6 +66,33 @@ describe("planText", () => {
     );
   });
 
+  it("moves the runner to a call's own host namespace only when it changes, and back", () => {
+    const calls = interleave(
+      (implementation) => [
+        { argv: ["/a"], env: {}, hostNetns: `/n/${implementation}` },
+        { argv: ["/b"], env: {}, hostNetns: `/n/${implementation}` },
+      ],
+      ["ours", "go"],
+      0,
+      1,
+    );
+    calls.push({ argv: ["/c"], env: {}, round: 1, implementation: "go", warmup: false });
+    const netnsLines = planText("/n/shared", "/tmp/cap", calls)
+      .split("\n")
+      .filter((l) => l.startsWith("netns\t") || l.startsWith("arg\t"));
+    expect(netnsLines).toEqual([
+      "netns\t/n/shared",
+      "netns\t/n/ours",
+      "arg\t/a",
+      "arg\t/b",
+      "netns\t/n/go",
+      "arg\t/a",
+      "arg\t/b",
+      "netns\t/n/shared",
+      "arg\t/c",
+    ]);
+  });
+
   it("refuses a value holding a newline (it would split a directive)", () => {
     const calls = interleave(() => [{ argv: ["/bin/x"], env: { A: "1\n2" } }], ["ours"], 0, 1);
     expect(() => planText("/n", "/c", calls)).toThrow(/newline/);
@@ -88,6 +116,7 @@ describe("report and README", () => {
     sizes: [["bin/", "1 MiB"]],
     pending: ["bridge rows — waits for bin/bridge"],
     failed: [],
+    setup: [{ bench: "pods-400-masq", what: "400 pods per side, one bridge ADD each", oursS: 14.25, goS: 20.5 }],
     chartFile: "report.svg",
     command: "bench/run",
   };
@@ -98,6 +127,16 @@ describe("report and README", () => {
     expect(table).toContain("| VERSION, floor | — | 6.00 ms | — |");
     expect(table).toContain("| host-local ADD, 60,000 leases | 700 ms | 9.00 ms | 0.01× |");
     expect(table).toContain("2026-11-30T01:00:00Z; 2 cores, Test CPU, 24 GiB");
+  });
+
+  it("lists each side's set-up time, and marks a noisy report at the top", () => {
+    const quiet = reportMarkdown(data);
+    expect(quiet).toContain("| pods-400-masq | 400 pods per side, one bridge ADD each | 20.5 s | 14.3 s |");
+    expect(quiet).not.toContain("noisy");
+    const noisy = reportMarkdown({ ...data, noisy: "noisy: load average 1.53 > 1.00 before the run" });
+    expect(noisy.split("\n").slice(0, 6).join("\n")).toContain("**noisy: load average 1.53 > 1.00 before the run.**");
+    // the README table still reads back from a noisy report (kept in bench/results/ only)
+    expect(speedTableFromReport(noisy)).toContain("| loopback ADD | 4.00 ms | 8.00 ms | 2.00× |");
   });
 
   it("replaces only the text between the markers", () => {
@@ -115,5 +154,37 @@ describe("report and README", () => {
     expect(widths[0]!).toBeLessThan(widths[1]!);
     expect(widths[3]!).toBeGreaterThan(widths[4]!);
     expect(svg).not.toContain("NaN");
+  });
+});
+
+describe("quiet-machine gate", () => {
+  it("the ceiling is half the cores: 1.0 on a 2-core machine", () => {
+    expect(defaultMaxLoad(2)).toBe(1);
+    expect(defaultMaxLoad(8)).toBe(4);
+  });
+
+  it("passes at or under the ceiling before, and under ceiling + 1 (the run's own calls) during", () => {
+    expect(loadVerdict({ before: 1.0, during: [1.4, 2.0, 1.1] }, 1)).toEqual({ quiet: true });
+    expect(loadVerdict({ before: 0.1, during: [] }, 1)).toEqual({ quiet: true });
+  });
+
+  it("refuses a run that started above the ceiling, naming the load and the ceiling", () => {
+    expect(loadVerdict({ before: 1.53, during: [1.2] }, 1)).toEqual({ quiet: false, reason: "noisy: load average 1.53 > 1.00 before the run" });
+  });
+
+  it("refuses a run whose load rose above ceiling + 1 while it measured", () => {
+    expect(loadVerdict({ before: 0.4, during: [1.3, 2.61, 1.8] }, 1)).toEqual({
+      quiet: false,
+      reason: "noisy: load average 2.61 > 2.00 during the run (1.00 + 1 for the run's own calls)",
+    });
+    // a higher ceiling (--max-load) lets the same run through
+    expect(loadVerdict({ before: 0.4, during: [1.3, 2.61, 1.8] }, 2)).toEqual({ quiet: true });
+  });
+
+  it("waits while the load is above the ceiling and time is left", () => {
+    expect(keepWaiting(1.5, 1, 0, 180_000)).toBe(true);
+    expect(keepWaiting(1.5, 1, 180_000, 180_000)).toBe(false);
+    expect(keepWaiting(0.9, 1, 0, 180_000)).toBe(false);
+    expect(keepWaiting(1.5, 1, 0, 0)).toBe(false);
   });
 });

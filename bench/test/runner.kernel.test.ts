@@ -4,20 +4,16 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRunner, RUNNER } from "./runner-build";
 
-const RUNNER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "runner");
-const RUNNER = join(RUNNER_DIR, "target", "release", "cni-bench-runner");
 const PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin";
 
 let work = "";
 
 beforeAll(() => {
-  const cargo = process.env.HOME !== undefined ? join(process.env.HOME, ".cargo", "bin", "cargo") : "cargo";
-  const built = spawnSync(cargo, ["build", "--release", "--quiet", "--manifest-path", join(RUNNER_DIR, "Cargo.toml")], { encoding: "utf8" });
-  if (built.status !== 0) throw new Error(`cargo build: ${built.stderr}`);
+  buildRunner();
   work = mkdtempSync(join(tmpdir(), "bench-runner-test-"));
 }, 120_000);
 
@@ -95,6 +91,47 @@ describe("bench runner", () => {
       expect(readFileSync(join(work, "out.0"), "utf8").split("\n").filter((l) => l !== "").sort()).toEqual(["brt0", "brt1", "lo"]);
     } finally {
       spawnSync("ip", ["netns", "del", netns]);
+    }
+  });
+
+  it("moves between network namespaces when the plan names another one between calls", () => {
+    const names = [`bench-runner-a-${process.pid}`, `bench-runner-b-${process.pid}`];
+    try {
+      for (const [i, netns] of names.entries()) {
+        for (const args of [["netns", "add", netns], ["-n", netns, "link", "add", `only${i}a`, "type", "veth", "peer", "name", `only${i}b`]]) {
+          const r = spawnSync("ip", args, { encoding: "utf8" });
+          if (r.status !== 0) throw new Error(`ip ${args.join(" ")}: ${r.stderr}`);
+        }
+      }
+      // a, b, then a again: each call lists its namespace's links (via /sys) and the kernel's (via ip) into its own file
+      const order = [0, 1, 0];
+      const plan = order
+        .map((n, step) =>
+          [
+            `netns\t/var/run/netns/${names[n]}`,
+            `call\tstep${step}`,
+            "arg\t/bin/sh",
+            "arg\t-c",
+            `arg\tls /sys/class/net > ${work}/sys.${step}; ip -o link show | cut -d: -f2 > ${work}/ip.${step}`,
+            `env\t${PATH_ENV}:/usr/sbin:/sbin`,
+            "end",
+          ].join("\n"),
+        )
+        .join("\n");
+      const r = runPlan(`${plan}\n`);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = (file: string): string[] =>
+        readFileSync(join(work, file), "utf8")
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l !== "")
+          .sort();
+      for (const [step, n] of order.entries()) {
+        expect(lines(`sys.${step}`)).toEqual(["lo", `only${n}a`, `only${n}b`]);
+        expect(lines(`ip.${step}`)).toEqual(["lo", `only${n}a@only${n}b`, `only${n}b@only${n}a`]);
+      }
+    } finally {
+      for (const netns of names) spawnSync("ip", ["netns", "del", netns]);
     }
   });
 

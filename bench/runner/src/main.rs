@@ -5,8 +5,8 @@
 //!
 //! Plan (one directive per line, `KEY<TAB>VALUE`; the harness in bench/lib/plan.ts writes it):
 //!
-//!   netns    <path>    enter this network namespace (with /sys remounted, as `ip netns exec` does) once,
-//!                      before any call: the plugins' "host"
+//!   netns    <path>    enter this network namespace (with /sys remounted, as `ip netns exec` does): the
+//!                      plugins' "host" for the calls that follow; between calls it moves the runner (untimed)
 //!   capture  <dir>     where each call's stdout/stderr go (`<dir>/out.<copy>`, `<dir>/err.<copy>`)
 //!   call     <tag>     starts a call; the tag is echoed in its result line and names it in errors
 //!   key      <name>    keep this call's stdout under this name for a later `prev`
@@ -103,8 +103,10 @@ fn fail(message: &str) -> ! {
 }
 
 /// Enters the namespace as `ip netns exec` does: the network namespace, plus a private mount namespace
-/// whose /sys is a fresh sysfs, so /sys/class/net shows this namespace's links, not the machine's.
-fn enter_netns(path: &str) {
+/// whose /sys is a fresh sysfs, so /sys/class/net shows this namespace's links, not the machine's. The
+/// private mount namespace is made once; a later switch only moves the network namespace and remounts /sys
+/// (a sysfs shows the network namespace of whoever mounted it).
+fn enter_netns(path: &str, mounts_private: &mut bool) {
     let file = File::open(path).unwrap_or_else(|e| fail(&format!("open {path}: {e}")));
     let check = |r: i32, what: &str| {
         if r != 0 {
@@ -118,17 +120,20 @@ fn enter_netns(path: &str) {
     // mount changes happen only in the new mount namespace, made a slave first so nothing propagates back.
     unsafe {
         check(setns(file.as_raw_fd(), CLONE_NEWNET), "setns");
-        check(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
-        check(
-            mount(
-                ptr::null(),
-                root.as_ptr(),
-                ptr::null(),
-                MS_SLAVE | MS_REC,
-                ptr::null(),
-            ),
-            "mount --make-rslave /",
-        );
+        if !*mounts_private {
+            check(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
+            check(
+                mount(
+                    ptr::null(),
+                    root.as_ptr(),
+                    ptr::null(),
+                    MS_SLAVE | MS_REC,
+                    ptr::null(),
+                ),
+                "mount --make-rslave /",
+            );
+            *mounts_private = true;
+        }
         check(umount2(sys.as_ptr(), MNT_DETACH), "umount /sys");
         check(
             mount(sysfs.as_ptr(), sys.as_ptr(), sysfs.as_ptr(), 0, ptr::null()),
@@ -277,6 +282,7 @@ fn main() {
     let mut capture = String::from("/tmp");
     let mut call: Option<Call> = None;
     let mut outputs: HashMap<String, String> = HashMap::new();
+    let mut mounts_private = false;
     for (n, line) in stdin.lock().lines().enumerate() {
         let line = line.unwrap_or_else(|e| fail(&format!("reading the plan: {e}")));
         if line.is_empty() {
@@ -285,7 +291,7 @@ fn main() {
         let (key, value) = line.split_once('\t').unwrap_or((line.as_str(), ""));
         let bad = |what: &str| -> ! { fail(&format!("plan line {}: {what}: {line}", n + 1)) };
         match (key, call.as_mut()) {
-            ("netns", None) => enter_netns(value),
+            ("netns", None) => enter_netns(value, &mut mounts_private),
             ("capture", None) => capture = value.to_string(),
             ("call", None) => {
                 call = Some(Call {

@@ -78,7 +78,7 @@ export interface NativeAddon {
   fileWrite(path: string, data: string | Uint8Array, mode: number, exclusive: boolean): void;
   fileUnlink(path: string): void;
   fileRename(from: string, to: string): void;
-  fileStat(path: string): FileStatus;
+  fileStat(path: string, followLinks?: boolean): FileStatus;
   fileSetTimes(path: string, seconds: number | null, nanoseconds: number): void;
   fileAccess(path: string, mode: "exists" | "read" | "write" | "execute"): void;
   dirCreate(path: string, mode: number): void;

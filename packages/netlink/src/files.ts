@@ -83,6 +83,11 @@ export function fileStatus(path: string): FileStatus {
   return call(() => native().fileStat(path));
 }
 
+/** lstat(2): as `fileStatus`, but a symlink is described itself (kind "symlink"), never followed. */
+export function linkStatus(path: string): FileStatus {
+  return call(() => native().fileStat(path, false));
+}
+
 /** A point in time as utimensat(2) takes it. */
 export interface FileTime {
   seconds: number;

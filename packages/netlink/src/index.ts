@@ -18,6 +18,7 @@ export {
   removeFile,
   renameFile,
   fileStatus,
+  linkStatus,
   setFileTimes,
   checkAccess,
   makeDirectory,

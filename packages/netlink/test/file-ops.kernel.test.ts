@@ -10,6 +10,7 @@ import {
   checkAccess,
   closeFile,
   fileStatus,
+  linkStatus,
   listDirectory,
   lockFile,
   makeDirectory,
@@ -195,6 +196,19 @@ describe("status and times", () => {
       expect(ours.kind).toBe(theirs.isDirectory() ? "directory" : "file");
     }
     expect(failure(() => fileStatus(join(dir, "missing"))).code).toBe("ENOENT");
+  });
+
+  test("linkStatus says what lstat(2) says: a symlink is itself, never followed", () => {
+    const link = join(dir, "link-to-dir");
+    symlinkSync(dir, link);
+    const ours = linkStatus(link);
+    const theirs = lstatSync(link, { bigint: true });
+    expect(ours.kind).toBe("symlink");
+    expect(ours.ino).toBe(theirs.ino.toString());
+    expect(ours.uid).toBe(Number(theirs.uid));
+    expect(fileStatus(link).kind).toBe("directory");
+    expect(linkStatus(dir).ino).toBe(fileStatus(dir).ino);
+    expect(failure(() => linkStatus(join(dir, "missing"))).code).toBe("ENOENT");
   });
 
   test("setFileTimes sets an exact time, or now", () => {

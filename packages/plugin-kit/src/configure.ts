@@ -3,7 +3,7 @@ import { CniError, ErrorCode, formatCIDR, formatIP, networkOf, parseCIDR, parseI
 import type { Netlink, RouteSpec } from "@cni/netlink";
 import { netlinkToCniError, netlinkStep } from "./errors";
 import { setLinkUp, sleep } from "./link";
-import { ensureSysctl, ipv6ConfKey } from "./sysctl";
+import { ensureSysctls, ipv6ConfKey } from "./sysctl";
 
 /** How long configureInterface waits for IPv6 duplicate address detection, as the reference. */
 export const DAD_SETTLE_TIMEOUT_MS = 5000;
@@ -75,21 +75,21 @@ function describeRoute(route: Route, gateway: string | undefined, ifName: string
   return `${route.dst} via ${gateway ?? "<nil>"} dev ${ifName} metric ${route.priority ?? 0} (Scope: ${route.scope ?? 0}, Table: ${route.table ?? 0})`;
 }
 
-/** IPv6 must be on for lo and `ifName` before an IPv6 address can go on; keep it across link down. */
+/**
+ * IPv6 must be on for lo and `ifName` before an IPv6 address can go on; keep it across link down. One trip
+ * into the namespace for the three settings. A disable_ipv6 the namespace does not have is left to
+ * addrAdd to report, as the reference does.
+ */
 function enableIpv6(netns: Netlink, ifName: string): void {
-  for (const name of ["lo", ifName]) {
-    const key = ipv6ConfKey(name, "disable_ipv6");
-    let current: string;
-    try {
-      current = netns.sysctlGet(key);
-    } catch {
-      continue; // unreadable: leave it to addrAdd to say what is wrong, as the reference
-    }
-    if (current === "0") continue;
-    netlinkStep(`failed to enable IPv6 for interface "${name}" (${key}=${current})`, () => netns.sysctlSet(key, "0"));
-  }
-  netlinkStep(`failed to enable keep_addr_on_down for interface "${ifName}"`, () =>
-    ensureSysctl(netns, ipv6ConfKey(ifName, "keep_addr_on_down"), "1"),
+  const keepAddrOnDown = ipv6ConfKey(ifName, "keep_addr_on_down");
+  ensureSysctls(
+    netns,
+    [[ipv6ConfKey("lo", "disable_ipv6"), "0"], [ipv6ConfKey(ifName, "disable_ipv6"), "0"], [keepAddrOnDown, "1"]],
+    (key) => key !== keepAddrOnDown,
+    (key) =>
+      key === keepAddrOnDown
+        ? `failed to enable keep_addr_on_down for interface "${ifName}"`
+        : `failed to enable IPv6 for interface "${key.split("/")[3] ?? ifName}" (${key} could not be set to 0)`,
   );
 }
 

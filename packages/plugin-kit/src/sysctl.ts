@@ -2,9 +2,8 @@
 // with dots (eth0.100) work. A value already in place is not written again (a write costs a syscall and
 // may be refused in a read-only /proc/sys even when it would change nothing).
 import { parseCIDR, type Family, type IPConfig } from "@cni/skel";
-import type { Netlink } from "@cni/netlink";
+import { NetlinkError, type Netlink } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
-
 
 export const IPV4_FORWARD = "net/ipv4/ip_forward";
 export const IPV6_FORWARD = "net/ipv6/conf/all/forwarding";
@@ -50,38 +49,70 @@ export function enableForwarding(netns: Netlink, families: Iterable<Family>): vo
   }
 }
 
-/**
- * Duplicate address detection on `ifName`: enabled = accept_dad 1 + enhanced_dad 1 (as bridge's
- * `enabledad`); disabled = accept_dad 0, so addresses are usable at once instead of after ~1.6 s.
- */
-export function setDuplicateAddressDetection(netns: Netlink, ifName: string, enabled: boolean): void {
-  if (enabled) {
-    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "enhanced_dad"), "1");
-    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_dad"), "1");
-  } else {
-    setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_dad"), "0");
-  }
+/** Per-interface settings a plugin makes on the container's end, written together (see setInterfaceSysctls). */
+export interface InterfaceSysctls {
+  /**
+   * Duplicate address detection: enabled = accept_dad 1 + enhanced_dad 1 (as bridge's `enabledad`);
+   * disabled = accept_dad 0, so addresses are usable at once instead of after ~1.6 s. Unset: left alone.
+   */
+  duplicateAddressDetection?: boolean;
+  /** arp_notify = 1: the kernel announces the interface's IPv4 addresses (gratuitous ARP) when it comes up. */
+  arpNotify?: boolean;
 }
 
-/** arp_notify = 1: the kernel announces the interface's IPv4 addresses (gratuitous ARP) when it comes up. */
+/**
+ * Write `ifName`'s settings on one trip into the namespace (each trip into another namespace is a thread).
+ * A missing key means the feature is absent there (IPv6 disabled in the namespace: no ipv6/conf/<if>/),
+ * which is not an error, as with the Go plugins; other failures are.
+ */
+export function setInterfaceSysctls(netns: Netlink, ifName: string, settings: InterfaceSysctls): void {
+  const entries: Array<readonly [string, string]> = [];
+  if (settings.duplicateAddressDetection === true) {
+    entries.push([ipv6ConfKey(ifName, "enhanced_dad"), "1"], [ipv6ConfKey(ifName, "accept_dad"), "1"]);
+  } else if (settings.duplicateAddressDetection === false) {
+    entries.push([ipv6ConfKey(ifName, "accept_dad"), "0"]);
+  }
+  if (settings.arpNotify === true) entries.push([ipv4ConfKey(ifName, "arp_notify"), "1"]);
+  ensureSysctls(netns, entries, () => true, (key, value) => `failed to set sysctl ${key}=${value}`);
+}
+
+export function setDuplicateAddressDetection(netns: Netlink, ifName: string, enabled: boolean): void {
+  setInterfaceSysctls(netns, ifName, { duplicateAddressDetection: enabled });
+}
+
 export function enableArpNotify(netns: Netlink, ifName: string): void {
-  setInterfaceSysctl(netns, ipv4ConfKey(ifName, "arp_notify"), "1");
+  setInterfaceSysctls(netns, ifName, { arpNotify: true });
 }
 
 /** accept_ra = 0: the plugin owns this interface's routes, router advertisements must not add any. */
 export function disableAcceptRa(netns: Netlink, ifName: string): void {
-  setInterfaceSysctl(netns, ipv6ConfKey(ifName, "accept_ra"), "0");
+  ensureSysctls(netns, [[ipv6ConfKey(ifName, "accept_ra"), "0"]], () => true, (key, value) => `failed to set sysctl ${key}=${value}`);
 }
 
 /**
- * A per-interface setting. A missing key means the feature is absent there (IPv6 disabled in the
- * namespace: no ipv6/conf/<if>/), which is not an error, as with the Go plugins; other failures are.
+ * Set several sysctls of one namespace on one trip (values already in place are not written again). A key
+ * the kernel does not have (ENOENT) is dropped and the rest written when `mayBeMissing(key)`; any other
+ * failure is a CniError `describe(key, value): reason`, with the keys written before it put back.
  */
-function setInterfaceSysctl(netns: Netlink, key: string, value: string): void {
-  try {
-    ensureSysctl(netns, key, value);
-  } catch (thrown) {
-    if (isNetlinkCode(thrown, "ENOENT")) return;
-    throw netlinkToCniError(thrown, `failed to set sysctl ${key}=${value}`);
+export function ensureSysctls(
+  netns: Netlink,
+  entries: ReadonlyArray<readonly [string, string]>,
+  mayBeMissing: (key: string) => boolean,
+  describe: (key: string, value: string) => string,
+): void {
+  let remaining = entries;
+  while (remaining.length > 0) {
+    try {
+      netns.sysctlExchange(remaining);
+      return;
+    } catch (thrown) {
+      const failed = remaining.find(([key]) => thrown instanceof NetlinkError && thrown.subject === key);
+      if (failed !== undefined && isNetlinkCode(thrown, "ENOENT") && mayBeMissing(failed[0])) {
+        remaining = remaining.filter((entry) => entry !== failed);
+        continue;
+      }
+      const [key, value] = failed ?? remaining[0] ?? ["", ""];
+      throw netlinkToCniError(thrown, describe(key, value));
+    }
   }
 }

@@ -21,7 +21,6 @@ import {
   checkContainerVeth,
   configureInterface,
   deleteContainerInterface,
-  enableArpNotify,
   enableForwarding,
   findContainerInterface,
   findLink,
@@ -35,7 +34,7 @@ import {
   readContainerMac,
   removeMasquerade,
   requirePrevResult,
-  setDuplicateAddressDetection,
+  setInterfaceSysctls,
   setLinkUp,
   validAttachmentIds,
   validateExpectedInterfaceIPs,
@@ -167,8 +166,7 @@ async function configureLayer3(attach: AttachContext, conf: BridgeConfig, bridge
   result.routes = gateways.routes;
   if (ipamResult.dns !== undefined) result.dns = ipamResult.dns;
 
-  setDuplicateAddressDetection(container, args.ifName, conf.enableDad);
-  enableArpNotify(container, args.ifName);
+  setInterfaceSysctls(container, args.ifName, { duplicateAddressDetection: conf.enableDad, arpNotify: true });
   await configureInterface(container, args.ifName, result);
 
   if (conf.isGateway && gateways.addresses.length > 0) {

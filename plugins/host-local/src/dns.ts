@@ -2,6 +2,7 @@
 // only nameserver, domain, search and options lines; `#` and `;` start comments.
 import { readTextFile } from "@cni/netlink";
 import { CniError, ErrorCode, type DNS } from "@cni/skel";
+import { errnoOf, ioError } from "./io-error";
 
 export function parseResolvConfText(text: string): DNS {
   const dns: DNS = {};
@@ -65,14 +66,13 @@ export function parseResolvConf(path: string): DNS {
     // through the addon (loaded anyway for the lock), not node:fs, whose loading costs start-up time
     text = readTextFile(path, MAX_RESOLV_CONF_BYTES);
   } catch (err) {
-    const code = (err as { code?: string }).code ?? String(err);
-    if (code === "EFBIG") {
+    if (errnoOf(err) === "EFBIG") {
       throw new CniError(
         ErrorCode.InvalidNetworkConfig,
         `"ipam.resolvConf" ${path} is larger than ${MAX_RESOLV_CONF_BYTES} bytes: not a resolv.conf`,
       );
     }
-    throw new CniError(ErrorCode.IOFailure, `cannot read resolvConf ${path}: ${code}`);
+    throw ioError(`cannot read resolvConf ${path}`, err);
   }
   return parseResolvConfText(text);
 }

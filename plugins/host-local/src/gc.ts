@@ -1,6 +1,6 @@
 // GC's rule: which leases the runtime no longer wants (cni.dev/valid-attachments).
 import type { Attachment } from "@cni/skel";
-import type { Lease } from "./store";
+import type { Lease } from "./lease-files";
 
 /**
  * The leases to release: those whose (containerID, ifname) is not a valid attachment. An old-format

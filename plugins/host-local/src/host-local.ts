@@ -1,5 +1,5 @@
 // host-local IPAM: hands out addresses from configured ranges and remembers them in files under
-// dataDir, in the Go plugin's format (see store.ts), so either implementation can run on a node.
+// dataDir, in the Go plugin's format (see lease-files.ts), so either implementation can run on a node.
 import {
   type CmdArgs,
   CniError,

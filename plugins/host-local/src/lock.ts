@@ -1,19 +1,19 @@
 // The network directory's lock: `<dir>/lock`, an empty file taken with flock(LOCK_EX), the same lock
 // the Go plugin takes (go-filemutex opens it O_CREAT|O_RDONLY, mode 0750), so the two never interleave.
 import { closeFile, lockFile } from "@cni/netlink";
-import { CniError, ErrorCode } from "@cni/skel";
-import { type DirLock, joinPath } from "./store";
+import { ioError } from "./io-error";
+import { LOCK_FILE, joinPath } from "./lease-files";
+import type { DirLock } from "./store";
 
 const GO_FILEMUTEX_MODE = 0o750;
 
 export function lockNetworkDir(dir: string): DirLock {
-  const path = joinPath(dir, "lock");
+  const path = joinPath(dir, LOCK_FILE);
   let fd: number;
   try {
     fd = lockFile(path, "exclusive", GO_FILEMUTEX_MODE);
   } catch (err) {
-    const reason = (err as { code?: string }).code ?? String(err);
-    throw new CniError(ErrorCode.IOFailure, `cannot lock ${path}: ${reason}`);
+    throw ioError(`cannot lock ${path}`, err);
   }
   return {
     release(): void {

@@ -162,6 +162,6 @@ describe("damage", () => {
     chmodSync(join(dataDir, "ro"), 0o500);
     const res = await run({ command: "ADD", config: config({ subnet: "10.1.2.0/24", dataDir: join(dataDir, "ro") }) });
     expect(res.out).toMatchObject({ code: 5 });
-    expect(res.out.msg).toMatch(/cannot create data directory/);
+    expect(res.out.msg).toMatch(/network directory .*\/ro\/mynet is not a directory/);
   });
 });

@@ -1,5 +1,6 @@
 // The disk store: Go's file format, release semantics, damage, and the index staying right when
 // files change behind its back (the Go plugin writing or deleting leases directly).
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,7 +8,7 @@ import { allocate } from "../src/allocator";
 import { staleLeases } from "../src/gc";
 import { formatIP, parseIP } from "@cni/skel";
 import { canonicalizeRangeSet } from "../src/range";
-import { INDEX_DIR_NAME } from "../src/store";
+import { INDEX_DIR_NAME } from "../src/lease-index";
 import { NETWORK, openTestStore, useTempStore } from "./tmp-store";
 
 const temp = useTempStore();
@@ -139,6 +140,63 @@ describe("the index follows changes made behind its back", () => {
   });
 });
 
+describe("what a call writes", () => {
+  const stateFile = () => join(temp.dataDir, INDEX_DIR_NAME, NETWORK, "state");
+  const readState = () => JSON.parse(readFileSync(stateFile(), "utf8")) as Record<string, unknown>;
+  const dirMtime = () => statSync(netDir(), { bigint: true }).mtimeNs.toString();
+  /** The state as saved, plus a key the store never writes: gone once the store rewrites the file. */
+  function markState(): Record<string, unknown> {
+    const marked = { ...readState(), marker: 1 };
+    writeFileSync(stateFile(), JSON.stringify(marked));
+    return marked;
+  }
+
+  it("steady ADD and DEL leave the state as saved and give the directory its recorded sentinel back", () => {
+    add("c1"); // the first call builds the index and saves its state
+    const marked = markState();
+    expect(marked).toMatchObject({ mtimeNs: dirMtime(), oldFormat: false });
+    add("c2");
+    del("c1");
+    expect(readState()).toEqual(marked);
+    expect(dirMtime()).toBe(marked.mtimeNs);
+  });
+
+  it("a call that changes nothing writes nothing, not even the directory's time", () => {
+    add("c1");
+    const marked = markState();
+    const index = readdirSync(join(temp.dataDir, INDEX_DIR_NAME, NETWORK)).sort();
+    expect(del("nobody")).toEqual([]);
+    expect(has("c1")).toBe(true);
+    expect(() => add("c1")).toThrow(/duplicate allocation/);
+    expect(readState()).toEqual(marked);
+    expect(readdirSync(join(temp.dataDir, INDEX_DIR_NAME, NETWORK)).sort()).toEqual(index);
+    expect(dirMtime()).toBe(marked.mtimeNs);
+  });
+
+  it("a sentinel over an hour old is replaced by a fresh one (the directory's mtime stays recent)", () => {
+    add("c1");
+    const old = BigInt(Math.floor(Date.now() / 1000) - 7200);
+    execFileSync("touch", ["-m", "-d", `@${old}.123456789`, netDir()]);
+    writeFileSync(stateFile(), JSON.stringify({ ...readState(), mtimeNs: dirMtime() }));
+    expect(dirMtime()).toBe(`${old}123456789`);
+    add("c2");
+    const saved = readState();
+    expect(saved.mtimeNs).toBe(dirMtime());
+    expect(BigInt(dirMtime())).toBeGreaterThan((old + 7000n) * 1_000_000_000n);
+    expect(has("c1") && has("c2")).toBe(true);
+  });
+
+  it("a state saved before the old-format flag existed is rebuilt once, finding old-format leases", () => {
+    add("c1");
+    writeFileSync(netFile("10.1.2.50"), "legacy");
+    const { oldFormat: _dropped, ...before } = readState();
+    writeFileSync(stateFile(), JSON.stringify({ ...before, mtimeNs: dirMtime() }));
+    expect(has("legacy")).toBe(true);
+    expect(readState()).toMatchObject({ oldFormat: true });
+    expect(del("legacy")).toEqual(["10.1.2.50"]);
+  });
+});
+
 describe("damage", () => {
   it("a zero-byte or garbage lease keeps its address taken and crashes nothing", () => {
     writeFileSync(netFile("10.1.2.2"), "");
@@ -163,9 +221,14 @@ describe("damage", () => {
     expect(add("c1")).toBe("10.1.2.2");
   });
 
+  it("a data directory that is a file is an I/O error naming it", () => {
+    writeFileSync(join(temp.dataDir, "file"), "");
+    expect(() => openTestStore(join(temp.dataDir, "file"))).toThrow(/dataDir .*\/file is not a directory/);
+  });
+
   it("a data directory that cannot be created is an I/O error naming it", () => {
     writeFileSync(join(temp.dataDir, "file"), "");
-    expect(() => openTestStore(join(temp.dataDir, "file"))).toThrow(/cannot create data directory .*file\/hli-net/);
+    expect(() => openTestStore(join(temp.dataDir, "file", "data"))).toThrow(/cannot read dataDir .*file\/data: ENOTDIR/);
   });
 });
 

@@ -196,9 +196,9 @@ pub fn list_directory(path: &str) -> Result<Vec<(String, FileKind)>> {
     Ok(entries)
 }
 
-/// stat(2) of `path`, following symlinks.
-pub fn file_status(path: &str) -> Result<FileStatus> {
-    let meta = fs::metadata(path)?;
+/// stat(2) of `path`, following symlinks; lstat(2) (the link itself) when `follow_links` is false.
+pub fn file_status(path: &str, follow_links: bool) -> Result<FileStatus> {
+    let meta = if follow_links { fs::metadata(path)? } else { fs::symlink_metadata(path)? };
     Ok(FileStatus {
         dev: meta.dev(),
         ino: meta.ino(),
@@ -308,11 +308,11 @@ mod tests {
         let path = format!("{}/10.0.0.2", dir);
         write_file(&path, b"id\r\neth0", 0o600, true).unwrap();
         assert_eq!(read_file(&path, 100).unwrap(), b"id\r\neth0");
-        assert_eq!(file_status(&path).unwrap().mode, 0o600);
+        assert_eq!(file_status(&path, true).unwrap().mode, 0o600);
         assert_eq!(write_file(&path, b"other", 0o600, true).unwrap_err().errno, sys::EEXIST);
         write_file(&path, b"x", 0o644, false).unwrap();
         assert_eq!(read_file(&path, 100).unwrap(), b"x", "truncated, not overwritten in place");
-        assert_eq!(file_status(&path).unwrap().mode, 0o600, "an existing file keeps its mode");
+        assert_eq!(file_status(&path, true).unwrap().mode, 0o600, "an existing file keeps its mode");
         assert_eq!(read_file(&path, 0).unwrap_err().errno, sys::EFBIG);
         assert_eq!(read_file(&dir, 100).unwrap_err().errno, sys::EISDIR);
         assert_eq!(read_file(&format!("{}/missing", dir), 100).unwrap_err().errno, sys::ENOENT);
@@ -329,13 +329,15 @@ mod tests {
         let dir = scratch("dir");
         make_directory(&format!("{}/a/b/c", dir), 0o700).unwrap();
         make_directory(&format!("{}/a/b/c", dir), 0o700).unwrap(); // existing: fine
-        assert_eq!(file_status(&format!("{}/a/b", dir)).unwrap().mode, 0o700);
+        assert_eq!(file_status(&format!("{}/a/b", dir), true).unwrap().mode, 0o700);
         write_file(&format!("{}/f", dir), b"", 0o600, true).unwrap();
         std::os::unix::fs::symlink("f", format!("{}/l", dir)).unwrap();
         let mut entries = list_directory(&dir).unwrap();
         entries.sort_by(|x, y| x.0.cmp(&y.0));
         let names: Vec<(&str, FileKind)> = entries.iter().map(|(n, k)| (n.as_str(), *k)).collect();
         assert_eq!(names, [("a", FileKind::Directory), ("f", FileKind::File), ("l", FileKind::Symlink)]);
+        assert_eq!(file_status(&format!("{}/l", dir), false).unwrap().kind, FileKind::Symlink); // lstat
+        assert_eq!(file_status(&format!("{}/l", dir), true).unwrap().kind, FileKind::File);
         rename(&format!("{}/f", dir), &format!("{}/g", dir)).unwrap();
         assert_eq!(remove_file(&format!("{}/f", dir)).unwrap_err().errno, sys::ENOENT);
         remove_file(&format!("{}/g", dir)).unwrap();
@@ -344,17 +346,17 @@ mod tests {
         remove_tree(&format!("{}/a", dir)).unwrap();
         remove_tree(&format!("{}/a", dir)).unwrap(); // missing: fine
         remove_tree(&dir).unwrap();
-        assert_eq!(file_status(&dir).unwrap_err().errno, sys::ENOENT);
+        assert_eq!(file_status(&dir, true).unwrap_err().errno, sys::ENOENT);
     }
 
     #[test]
     fn times_are_set_to_the_nanosecond() {
         let dir = scratch("times");
         set_file_times(&dir, Some((1_700_000_000, 123_456_789))).unwrap();
-        assert_eq!(file_status(&dir).unwrap().mtime_ns, 1_700_000_000_123_456_789);
+        assert_eq!(file_status(&dir, true).unwrap().mtime_ns, 1_700_000_000_123_456_789);
         set_file_times(&dir, None).unwrap();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i128;
-        assert!((now - file_status(&dir).unwrap().mtime_ns).abs() < 60_000_000_000);
+        assert!((now - file_status(&dir, true).unwrap().mtime_ns).abs() < 60_000_000_000);
         assert_eq!(set_file_times(&dir, Some((0, 1_000_000_000))).unwrap_err().errno, sys::EINVAL);
         remove_tree(&dir).unwrap();
     }
@@ -364,7 +366,7 @@ mod tests {
         let dir = scratch("open");
         let path = format!("{}/lock", dir);
         let fd = open_file(&path, sys::O_RDONLY | sys::O_CREAT, 0o750).unwrap();
-        assert_eq!(file_status(&path).unwrap().mode & 0o700, 0o700);
+        assert_eq!(file_status(&path, true).unwrap().mode & 0o700, 0o700);
         close_file(fd).unwrap();
         assert_eq!(close_file(fd).unwrap_err().errno, sys::EBADF);
         assert_eq!(open_file(&path, sys::O_RDONLY | sys::O_CREAT | sys::O_EXCL, 0o600).unwrap_err().errno, sys::EEXIST);

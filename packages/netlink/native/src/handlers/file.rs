@@ -82,10 +82,11 @@ fn file_rename(env: &Env, args: &Args) -> Result<napi_value> {
     Ok(env.undefined())
 }
 
-/// fileStat(path) -> {dev, ino, mtimeNs: decimal strings; kind, mode, uid, size}
+/// fileStat(path, followLinks = true) -> {dev, ino, mtimeNs: decimal strings; kind, mode, uid, size}
 fn file_stat(env: &Env, args: &Args) -> Result<napi_value> {
     let path = arg_string(env, args, 0, "path")?;
-    let status = files::file_status(&path).map_err(|e| e.about("fileStat", path.clone()))?;
+    let follow_links = args.get(env, 1).map(|v| env.to_bool(v)).transpose()?.unwrap_or(true);
+    let status = files::file_status(&path, follow_links).map_err(|e| e.about("fileStat", path.clone()))?;
     let o = env.object();
     env.set_str(o, c"dev", &status.dev.to_string());
     env.set_str(o, c"ino", &status.ino.to_string());
