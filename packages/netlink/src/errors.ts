@@ -16,7 +16,6 @@ export const Errno = {
   ENODEV: 19,
   EINVAL: 22,
   EFBIG: 27,
-  EXFULL: 54,
   EPROTO: 71,
   EOPNOTSUPP: 95,
   EADDRINUSE: 98,
