@@ -125,15 +125,23 @@ describe.skipIf(!straceAvailable())("SIGKILL during ADD, then DEL and GC leave n
         ...extra,
       });
 
-      // Reference run in a fresh pair of namespaces, as each trial has: how many sends and writes an ADD does.
-      const refHost = createNetns("crash-h");
-      const refCtr = createNetns("crash-c");
-      const reference = countSyscalls(binary, call("ADD", refHost, { containerId: "ref", netns: refCtr.path }));
-      expect(reference.output.code, reference.output.stdout).toBe(0);
+      // Reference runs in a fresh pair of namespaces, as each trial has: how many sends and writes an ADD does.
+      // Two of them, keeping the one with fewer writes: a start that finds the executable's embedded addon not
+      // yet extracted to /tmp (a new build, or another suite's fresh /tmp) writes it out first, hundreds of
+      // writes that the trials will not make, which would put most kill points after their ADD has ended.
+      const referenceRun = (): ReturnType<typeof countSyscalls> => {
+        const refHost = createNetns("crash-h");
+        const refCtr = createNetns("crash-c");
+        const run = countSyscalls(binary, call("ADD", refHost, { containerId: "ref", netns: refCtr.path }));
+        expect(run.output.code, run.output.stdout).toBe(0);
+        deleteNetns(refHost);
+        deleteNetns(refCtr);
+        rmSync(dataDir, { recursive: true, force: true });
+        return run;
+      };
+      const runs = [referenceRun(), referenceRun()];
+      const reference = runs.reduce((fewer, run) => (run.counts.write < fewer.counts.write ? run : fewer));
       const prevResult = reference.output.json as Record<string, unknown>;
-      deleteNetns(refHost);
-      deleteNetns(refCtr);
-      rmSync(dataDir, { recursive: true, force: true });
       expect(reference.counts.sendto).toBeGreaterThan(5);
       expect(reference.counts.write).toBeGreaterThan(3);
 
