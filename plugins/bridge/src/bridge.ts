@@ -45,6 +45,7 @@ import {
   withUndo,
   type UndoStack,
 } from "@cni/plugin-kit";
+import { withNftablesClosedLast } from "@cni/plugin-kit/netfilter";
 import { attachPort, ensureBridge, ensureGatewayAddress, ensureVlanGateway } from "./bridge-link";
 import { readBridgeConfig, type BridgeConfig } from "./config";
 import { calcGateways } from "./gateways";
@@ -89,14 +90,18 @@ export const plugin = definePlugin({
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readBridgeConfig(args);
-    // The veth first (as the reference since v1.2.0); a namespace that is gone took the pair with it.
-    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
-    if (conf.ipamType !== "") await ipamDel(args);
-    if (conf.macSpoofCheck) teardownSpoofCheck({ containerId: args.containerId, ifName: args.ifName });
-    // Found by (network, container id, ifname), never by address: also when the netns was gone.
-    if (conf.ipamType !== "" && conf.ipMasq) {
-      createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
-    }
+    const masquerade = conf.ipamType !== "" && conf.ipMasq;
+    // The rules' batches first, the veth and the lease after, the nftables socket closed last: the kernel's
+    // wait for deleted rules then overlaps RTM_DELLINK's own (kit netfilter README, "DEL").
+    await withNftablesClosedLast(conf.macSpoofCheck || masquerade, async (nft) => {
+      if (conf.macSpoofCheck) teardownSpoofCheck({ containerId: args.containerId, ifName: args.ifName }, nft);
+      // Found by (network, container id, ifname), never by address: also when the netns was gone.
+      if (masquerade) createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName, nft);
+      // The veth (the reference deletes it first since v1.2.0, to learn the addresses we need not);
+      // a namespace that is gone took the pair with it.
+      withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+      if (conf.ipamType !== "") await ipamDel(args);
+    });
     // The bridge, its gateway addresses and the forwarding sysctls stay, as the reference's.
   },
 

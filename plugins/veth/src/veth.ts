@@ -27,6 +27,7 @@ import {
   withHostNetns,
   withUndo,
 } from "@cni/plugin-kit";
+import { withNftablesClosedLast } from "@cni/plugin-kit/netfilter";
 import { readVethConfig } from "./config";
 import {
   attachResult,
@@ -81,13 +82,17 @@ export const plugin = definePlugin({
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readVethConfig(args);
-    // IPAM first: the lease goes even when the namespace or the link is gone.
-    await ipamDel(args);
-    // No CNI_NETNS, or a namespace already gone: the pair went with it. The host end's address and
-    // route go with the link.
-    withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
-    // Found by (network, container id, ifname), not by address: also when the netns was gone.
-    if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName);
+    // The masquerade batch first, the nftables socket closed last: the kernel's wait for deleted rules then
+    // overlaps RTM_DELLINK's own (kit netfilter README, "DEL").
+    await withNftablesClosedLast(conf.ipMasq, async (nft) => {
+      // Found by (network, container id, ifname), not by address: also when the netns was gone.
+      if (conf.ipMasq) createMasquerade(conf.ipMasqBackend).teardown(args.config.name, args.containerId, args.ifName, nft);
+      // IPAM before the link: the lease goes even when the namespace or the link is gone.
+      await ipamDel(args);
+      // No CNI_NETNS, or a namespace already gone: the pair went with it. The host end's address and
+      // route go with the link.
+      withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+    });
   },
 
   async check(args: CmdArgs): Promise<void> {
