@@ -17,6 +17,8 @@ import {
   type IptablesRunner,
 } from "../src/netfilter/index";
 import type { CIDR } from "@cni/skel";
+import { debugLines } from "./nft-debug";
+import { tableContents } from "./nft-contents";
 
 describe("names and comments", () => {
   // expected values from coreutils: printf %s insnetcid1 | sha512sum
@@ -71,37 +73,6 @@ describe("parseIpMasqBackend", () => {
     }
   });
 });
-
-/** Print expressions the way libnftnl does for `nft --debug=netlink` (data as little-endian 32-bit words). */
-function debugLines(exprs: readonly NftExpr[]): string[] {
-  const words = (data: Uint8Array): string => {
-    const out: string[] = [];
-    for (let i = 0; i < data.length; i += 4) {
-      let word = 0;
-      for (let j = 3; j >= 0; j--) word = word * 256 + (i + j < data.length ? (data[i + j] as number) : 0);
-      out.push("0x" + word.toString(16).padStart(8, "0"));
-    }
-    return out.join(" ");
-  };
-  return exprs.map((e) => {
-    switch (e.type) {
-      case "meta":
-        return `[ meta load ${e.key} => reg ${e.dreg} ]`;
-      case "payload":
-        return `[ payload load ${e.len}b @ ${e.base} header + ${e.offset} => reg ${e.dreg} ]`;
-      case "cmp":
-        return `[ cmp ${e.op} reg ${e.sreg} ${words(e.data)} ]`;
-      case "bitwise":
-        return `[ bitwise reg ${e.dreg} = ( reg ${e.sreg} & ${words(e.mask)} ) ^ ${words(e.xor)} ]`;
-      case "verdict":
-        return `[ immediate reg 0 ${e.verdict}${e.chain === undefined ? "" : " -> " + e.chain} ]`;
-      case "masq":
-        return "[ masq ]";
-      default:
-        return `[ ${e.type} ]`;
-    }
-  });
-}
 
 const v4: AddressWithPrefix = { family: 4, bytes: Uint8Array.of(10, 1, 0, 2), prefix: 24 };
 const v6Bytes = new Uint8Array(16);
@@ -200,7 +171,7 @@ describe("nftables transactions", () => {
     ]);
 
   it("first ADD: table, chains created (exclusive), postrouting filled, one rule per address; nothing deleted", () => {
-    const ops = addOnlyOps(new Map(), masqueradeLayout(), attachmentRules(prefix, mine, [v4, v6]));
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), new Map()), masqueradeLayout(), attachmentRules(prefix, mine, [v4, v6]));
     expect(ops.map((op) => op.op)).toEqual(["addTable", "createChain", "createChain", "addRule", "addRule", "addRule", "addRule", "addRule"]);
     expect(ops[0]).toEqual({
       op: "addTable",
@@ -215,26 +186,26 @@ describe("nftables transactions", () => {
   });
 
   it("the common ADD (table, chains and postrouting in place): only this attachment's rules are added", () => {
-    const ops = addOnlyOps(inPlace(), masqueradeLayout(), attachmentRules(prefix, mine, [v4]));
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), inPlace()), masqueradeLayout(), attachmentRules(prefix, mine, [v4]));
     expect(ops).toEqual([{ op: "addRule", family: "inet", table: "cni_plugins_masquerade", chain: "masq_checks", exprs: masqueradeRuleExprs(v4), comment: mine }]);
   });
 
   it("a repeated ADD commits nothing; a stale rule of the attachment is deleted and only the missing one added", () => {
     const current = inPlace();
     current.set("masq_checks", [{ ...rule(6, other), exprs: masqueradeRuleExprs(v4) }, { ...rule(9, mine), exprs: masqueradeRuleExprs(v4) }]);
-    expect(addOnlyOps(current, masqueradeLayout(), attachmentRules(prefix, mine, [v4]))).toEqual([]);
+    expect(addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [v4]))).toEqual([]);
     const moved = { ...v4, bytes: Uint8Array.of(10, 1, 0, 7) };
-    const ops = addOnlyOps(current, masqueradeLayout(), attachmentRules(prefix, mine, [moved]));
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [moved]));
     expect(ops.map((op) => [op.op, "handle" in op ? op.handle : undefined])).toEqual([["deleteRule", 9], ["addRule", undefined]]);
   });
 
   it("postrouting that differs from the layout (or an empty one) is flushed and refilled", () => {
     const current = inPlace();
     current.set("postrouting", [postrouting([{ type: "verdict", verdict: "goto", chain: "masq_checks" }], 4)]);
-    const ops = addOnlyOps(current, masqueradeLayout(), attachmentRules(prefix, mine, []));
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, []));
     expect(ops.map((op) => op.op)).toEqual(["flushChain", "addRule", "addRule", "addRule"]);
     current.set("postrouting", []);
-    expect(addOnlyOps(current, masqueradeLayout(), attachmentRules(prefix, mine, [])).map((op) => op.op)).toEqual(["flushChain", "addRule", "addRule", "addRule"]);
+    expect(addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [])).map((op) => op.op)).toEqual(["flushChain", "addRule", "addRule", "addRule"]);
   });
 
   it("an attachment's comment prefix selects its rules only", () => {

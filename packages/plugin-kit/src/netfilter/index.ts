@@ -18,7 +18,7 @@ export {
   type NftLayout,
   type NftChainSpec,
   type NftRuleSpec,
-  type NftChainContents,
+  type NftTableContents,
   type AttachmentRules,
 } from "./nftables";
 export {

@@ -6,6 +6,7 @@
 // socket's close wait for nf_tables' destroy work (an RCU grace period, ~12 ms), one that only adds does not.
 import {
   Nftables,
+  type NftChain,
   type NftChainType,
   type NftExpr,
   type NftFamily,
@@ -127,53 +128,46 @@ export interface AttachmentRules {
   rules: readonly (NftRuleSpec & { chain: string })[];
 }
 
-/** What the layout's chains hold now: the rules of each existing chain (a missing chain has no entry). */
-export type NftChainContents = ReadonlyMap<string, readonly NftRule[]>;
+/** What the layout's chains are now: those that exist, as listed, with their rules. */
+export interface NftTableContents {
+  chains: ReadonlyMap<string, NftChain>;
+  rules: ReadonlyMap<string, readonly NftRule[]>;
+}
 
 /**
- * List the layout's chains, one dump each (a missing table or chain: no entry). Per chain rather than the
- * whole table: a shared table (bridge nat) holds other plugins' and attachments' chains we need not decode.
+ * List the layout's chains (one dump) and the rules of those that exist (one dump each). Per chain rather
+ * than the whole table: a shared table (bridge nat) holds other plugins' and attachments' chains we need
+ * not decode.
  */
-export function readChains(nft: Nftables, layout: NftLayout): NftChainContents {
-  const contents = new Map<string, NftRule[]>();
-  for (const chain of layout.chains) {
-    try {
-      contents.set(chain.name, nft.listRules(layout.family, layout.table, chain.name));
-    } catch (thrown) {
-      if (!isNetlinkCode(thrown, "ENOENT")) throw thrown;
-    }
-  }
-  return contents;
+export function readChains(nft: Nftables, layout: NftLayout): NftTableContents {
+  const wanted = new Set(layout.chains.map((chain) => chain.name));
+  const chains = new Map<string, NftChain>();
+  for (const chain of listIfPresent(() => nft.listChains(layout.family, layout.table))) if (wanted.has(chain.name)) chains.set(chain.name, chain);
+  const rules = new Map<string, NftRule[]>();
+  for (const name of chains.keys()) rules.set(name, listIfPresent(() => nft.listRules(layout.family, layout.table, name)));
+  return { chains, rules };
 }
 
 /**
  * ADD's transaction, adding only what is missing: the table (when none of its chains exists) and each
  * missing chain (`createChain`: a concurrent creator makes the commit fail with EEXIST, and commitFresh
  * builds again), each fixed chain refilled only when it differs, and the attachment's rules: identical
- * ones kept, stale ones deleted, missing ones added. Nothing stale, nothing deleted.
+ * ones kept, stale ones deleted, missing ones added. Nothing stale, nothing deleted. A base chain that
+ * exists with another hook, type, priority or policy gets `addChain` with ours, as the reference's `nft
+ * add chain` does: the kernel updates the policy and refuses the rest (a CNI error naming the chain).
  */
-export function addOnlyOps(current: NftChainContents, layout: NftLayout, attachment?: AttachmentRules): NftOp[] {
+export function addOnlyOps(current: NftTableContents, layout: NftLayout, attachment?: AttachmentRules): NftOp[] {
   const { family, table } = layout;
   const ops: NftOp[] = [];
-  if (current.size === 0) ops.push({ op: "addTable", family, name: table, ...(layout.tableComment !== undefined ? { comment: layout.tableComment } : {}) });
+  if (current.chains.size === 0) ops.push({ op: "addTable", family, name: table, ...(layout.tableComment !== undefined ? { comment: layout.tableComment } : {}) });
   for (const chain of layout.chains) {
-    if (current.has(chain.name)) continue;
-    const { name, hook, type, priority, policy, comment } = chain;
-    ops.push({
-      op: "createChain",
-      family,
-      table,
-      name,
-      ...(hook !== undefined ? { hook } : {}),
-      ...(type !== undefined ? { type } : {}),
-      ...(priority !== undefined ? { priority } : {}),
-      ...(policy !== undefined ? { policy } : {}),
-      ...(comment !== undefined ? { comment } : {}),
-    });
+    const existing = current.chains.get(chain.name);
+    if (existing === undefined) ops.push(chainOp("createChain", family, table, chain));
+    else if (chain.hook !== undefined && !sameBaseChain(existing, chain)) ops.push(chainOp("addChain", family, table, chain));
   }
   for (const chain of layout.chains) {
     if (chain.rules === undefined) continue;
-    const existing = current.get(chain.name);
+    const existing = current.rules.get(chain.name);
     if (existing !== undefined && sameRules(existing, chain.rules)) continue;
     // Flush even an empty chain: a concurrent call may fill it before our commit, and must not be doubled.
     if (existing !== undefined) ops.push({ op: "flushChain", family, table, name: chain.name });
@@ -183,13 +177,38 @@ export function addOnlyOps(current: NftChainContents, layout: NftLayout, attachm
   return ops;
 }
 
+function chainOp(op: "createChain" | "addChain", family: NftFamily, table: string, chain: NftChainSpec): NftOp {
+  const { name, hook, type, priority, policy, comment } = chain;
+  return {
+    op,
+    family,
+    table,
+    name,
+    ...(hook !== undefined ? { hook } : {}),
+    ...(type !== undefined ? { type } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(policy !== undefined ? { policy } : {}),
+    ...(comment !== undefined ? { comment } : {}),
+  };
+}
+
+/** A listed base chain against the spec (type defaults to filter, priority to 0, policy to accept, as the kernel's). */
+function sameBaseChain(listed: NftChain, spec: NftChainSpec): boolean {
+  return (
+    listed.hook === spec.hook &&
+    listed.type === (spec.type ?? "filter") &&
+    listed.priority === (spec.priority ?? 0) &&
+    (listed.policy ?? "accept") === (spec.policy ?? "accept")
+  );
+}
+
 /** The attachment's rules: keep each identical one once, delete the rest of its rules, add what is missing. */
-function attachmentOps(current: NftChainContents, layout: NftLayout, attachment: AttachmentRules): NftOp[] {
+function attachmentOps(current: NftTableContents, layout: NftLayout, attachment: AttachmentRules): NftOp[] {
   const { family, table } = layout;
   const owned: NftRule[] = [];
   for (const chain of layout.chains) {
     if (chain.rules !== undefined) continue; // a fixed chain's rules are the layout's, whatever their comment
-    for (const rule of current.get(chain.name) ?? []) if (attachment.owns(rule)) owned.push(rule);
+    for (const rule of current.rules.get(chain.name) ?? []) if (attachment.owns(rule)) owned.push(rule);
   }
   const kept = new Set<NftRule>();
   const missing: (NftRuleSpec & { chain: string })[] = [];
