@@ -7,12 +7,9 @@
 import {
   Nftables,
   type NftChain,
-  type NftChainType,
   type NftExpr,
   type NftFamily,
-  type NftHook,
   type NftOp,
-  type NftPolicy,
   type NftRule,
 } from "@cni/netlink";
 import { isNetlinkCode, netlinkStep, netlinkToCniError } from "../errors";
@@ -94,20 +91,14 @@ export interface NftRuleSpec {
   comment?: string;
 }
 
-/** A chain of a layout; `hook` makes a base chain. */
-export interface NftChainSpec {
-  name: string;
-  hook?: NftHook;
-  type?: NftChainType;
-  priority?: number;
-  policy?: NftPolicy;
-  comment?: string;
+/** A chain of a layout: what `addChain` takes (`hook` makes a base chain), and optionally its rules. */
+export type NftChainSpec = Omit<Extract<NftOp, { op: "addChain" | "createChain" }>, "op" | "family" | "table"> & {
   /**
    * The chain holds exactly these rules (e.g. a base chain's jumps): refilled, flush first, only when
    * what is there differs. Undefined: the chain's rules are the attachments' (see `AttachmentRules`).
    */
   rules?: readonly NftRuleSpec[];
-}
+};
 
 /** A table and the chains it must have. */
 export interface NftLayout {
@@ -178,18 +169,8 @@ export function addOnlyOps(current: NftTableContents, layout: NftLayout, attachm
 }
 
 function chainOp(op: "createChain" | "addChain", family: NftFamily, table: string, chain: NftChainSpec): NftOp {
-  const { name, hook, type, priority, policy, comment } = chain;
-  return {
-    op,
-    family,
-    table,
-    name,
-    ...(hook !== undefined ? { hook } : {}),
-    ...(type !== undefined ? { type } : {}),
-    ...(priority !== undefined ? { priority } : {}),
-    ...(policy !== undefined ? { policy } : {}),
-    ...(comment !== undefined ? { comment } : {}),
-  };
+  const { rules: _rules, ...fields } = chain;
+  return { op, family, table, ...fields };
 }
 
 /** A listed base chain against the spec (type defaults to filter, priority to 0, policy to accept, as the kernel's). */
