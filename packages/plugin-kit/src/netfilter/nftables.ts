@@ -114,28 +114,38 @@ export interface NftLayout {
  * fixed chains of its layout): found by comment.
  */
 export interface AttachmentRules {
-  /** whether a listed rule is this attachment's (e.g. its comment equals or starts with the attachment's) */
-  owns(rule: NftRule): boolean;
+  /** its rules' comments start with this; the addon lists only those */
+  commentPrefix: string;
+  /** whether a rule so listed is this attachment's, when the prefix alone does not say (default: all are) */
+  owns?(rule: NftRule): boolean;
   rules: readonly (NftRuleSpec & { chain: string })[];
 }
 
-/** What the layout's chains are now: those that exist, as listed, with their rules. */
+/**
+ * What the layout's chains are now: those that exist, as listed, with their rules (in chains without fixed
+ * rules, possibly only the attachment's: see readChains).
+ */
 export interface NftTableContents {
   chains: ReadonlyMap<string, NftChain>;
   rules: ReadonlyMap<string, readonly NftRule[]>;
 }
 
 /**
- * List the layout's chains (one dump) and the rules of those that exist (one dump each). Per chain rather
- * than the whole table: a shared table (bridge nat) holds other plugins' and attachments' chains we need
- * not decode.
+ * List the layout's chains (one dump) and the rules of those that exist (one dump each): all rules of a
+ * fixed chain, only those whose comment starts with `commentPrefix` elsewhere (filtered in the addon: no
+ * object per other attachment). Per chain rather than the whole table: a shared table (bridge nat) holds
+ * other plugins' and attachments' chains we need not decode.
  */
-export function readChains(nft: Nftables, layout: NftLayout): NftTableContents {
-  const wanted = new Set(layout.chains.map((chain) => chain.name));
+export function readChains(nft: Nftables, layout: NftLayout, commentPrefix?: string): NftTableContents {
   const chains = new Map<string, NftChain>();
+  const wanted = new Set(layout.chains.map((chain) => chain.name));
   for (const chain of listIfPresent(() => nft.listChains(layout.family, layout.table))) if (wanted.has(chain.name)) chains.set(chain.name, chain);
   const rules = new Map<string, NftRule[]>();
-  for (const name of chains.keys()) rules.set(name, listIfPresent(() => nft.listRules(layout.family, layout.table, name)));
+  for (const spec of layout.chains) {
+    if (!chains.has(spec.name)) continue;
+    const filter = spec.rules === undefined && commentPrefix !== undefined ? { commentPrefix } : {};
+    rules.set(spec.name, listIfPresent(() => nft.listRules(layout.family, layout.table, spec.name, filter)));
+  }
   return { chains, rules };
 }
 
@@ -189,7 +199,7 @@ function attachmentOps(current: NftTableContents, layout: NftLayout, attachment:
   const owned: NftRule[] = [];
   for (const chain of layout.chains) {
     if (chain.rules !== undefined) continue; // a fixed chain's rules are the layout's, whatever their comment
-    for (const rule of current.rules.get(chain.name) ?? []) if (attachment.owns(rule)) owned.push(rule);
+    for (const rule of current.rules.get(chain.name) ?? []) if (ownedBy(attachment, rule)) owned.push(rule);
   }
   const kept = new Set<NftRule>();
   const missing: (NftRuleSpec & { chain: string })[] = [];
@@ -204,12 +214,17 @@ function attachmentOps(current: NftTableContents, layout: NftLayout, attachment:
   return ops;
 }
 
+function ownedBy(attachment: AttachmentRules, rule: NftRule): boolean {
+  const prefixed = rule.comment !== undefined && rule.comment.startsWith(attachment.commentPrefix);
+  return prefixed && (attachment.owns === undefined || attachment.owns(rule));
+}
+
 /**
  * ADD for one attachment in one transaction that adds only what is missing (addOnlyOps), from a fresh
  * listing, rebuilt if a concurrent call got in between. Commits nothing when all is in place.
  */
 export function ensureRules(nft: Nftables, layout: NftLayout, attachment?: AttachmentRules): void {
-  commitFresh(nft, () => addOnlyOps(readChains(nft, layout), layout, attachment));
+  commitFresh(nft, () => addOnlyOps(readChains(nft, layout, attachment?.commentPrefix), layout, attachment));
 }
 
 function addRuleOp(family: NftFamily, table: string, chain: string, rule: NftRuleSpec): NftOp {
