@@ -109,15 +109,19 @@ export interface NftLayout {
   chains: readonly NftChainSpec[];
 }
 
+/** Which rules are one attachment's: by comment. */
+export interface CommentMatch {
+  /** their comments start with this; the addon lists only those */
+  commentPrefix: string;
+  /** whether a rule so listed is the attachment's, when the prefix alone does not say (e.g. an exact comment) */
+  owns?(rule: NftRule): boolean;
+}
+
 /**
  * One attachment's rules, in the layout's chains without fixed `rules` (an attachment's own chains are
  * fixed chains of its layout): found by comment.
  */
-export interface AttachmentRules {
-  /** its rules' comments start with this; the addon lists only those */
-  commentPrefix: string;
-  /** whether a rule so listed is this attachment's, when the prefix alone does not say (default: all are) */
-  owns?(rule: NftRule): boolean;
+export interface AttachmentRules extends CommentMatch {
   rules: readonly (NftRuleSpec & { chain: string })[];
 }
 
@@ -214,9 +218,9 @@ function attachmentOps(current: NftTableContents, layout: NftLayout, attachment:
   return ops;
 }
 
-function ownedBy(attachment: AttachmentRules, rule: NftRule): boolean {
-  const prefixed = rule.comment !== undefined && rule.comment.startsWith(attachment.commentPrefix);
-  return prefixed && (attachment.owns === undefined || attachment.owns(rule));
+function ownedBy(match: CommentMatch, rule: NftRule): boolean {
+  const prefixed = rule.comment !== undefined && rule.comment.startsWith(match.commentPrefix);
+  return prefixed && (match.owns === undefined || match.owns(rule));
 }
 
 /**
@@ -259,6 +263,27 @@ export function deleteRulesByCommentPrefix(nft: Nftables, family: NftFamily, tab
     if (!isNetlinkCode(thrown, "ENOENT")) throw thrown;
     return nft.deleteRulesByCommentPrefix(family, table, chain, prefix);
   }
+}
+
+/**
+ * DEL: delete, in one transaction, the rules of `chains` that `match` names (missing chains have none),
+ * listed through the addon's comment filter; rebuilt if a concurrent call deleted one of them first.
+ * For several chains, or an exact comment (portmap's rules carry the bare container id), where
+ * deleteRulesByCommentPrefix (one chain, a prefix) does not fit. Returns the count.
+ */
+export function deleteRulesByComment(nft: Nftables, family: NftFamily, table: string, chains: readonly string[], match: CommentMatch): number {
+  let count = 0;
+  commitFresh(nft, () => {
+    const found: NftRule[] = [];
+    for (const chain of chains) {
+      for (const rule of listIfPresent(() => nft.listRules(family, table, chain, { commentPrefix: match.commentPrefix }))) {
+        if (ownedBy(match, rule)) found.push(rule);
+      }
+    }
+    count = found.length;
+    return deleteRuleOps(found);
+  });
+  return count;
 }
 
 // ---- comparing what the kernel lists with what a layout wants ----
