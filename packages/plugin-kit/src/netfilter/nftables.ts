@@ -12,7 +12,7 @@ import {
   type NftOp,
   type NftRule,
 } from "@cni/netlink";
-import { isNetlinkCode, netlinkStep, netlinkToCniError } from "../errors";
+import { isNetlinkCode, netlinkToCniError } from "../errors";
 
 /**
  * Open nftables (in `netnsPath`, else the caller's namespace), run `work`, close. Any failure, opening
@@ -32,13 +32,19 @@ export function withNftables<T>(what: string, work: (nft: Nftables) => T, netnsP
 }
 
 /**
- * DEL's order: a handle (opened when `needed`) for `work`'s deleting batches, which then does its other
- * kernel work (deleting the veth), and the handle closed last. Closing a socket whose batch deleted
+ * DEL's order: a handle (opened when `needed`; undefined if it cannot be) for `work`'s deleting batches,
+ * which then does its other kernel work (deleting the veth), and the handle closed last. Closing a socket whose batch deleted
  * anything waits for nf_tables' destroy work (an RCU grace period, ~12 ms); RTM_DELLINK waits for one of
  * its own (~14 ms). Closed last, the two waits overlap instead of adding up.
  */
 export async function withNftablesClosedLast<T>(needed: boolean, work: (nft: Nftables | undefined) => T | Promise<T>): Promise<T> {
-  const nft = needed ? netlinkStep("failed to open nftables", () => openNftables()) : undefined;
+  let nft: Nftables | undefined;
+  try {
+    if (needed) nft = openNftables();
+  } catch {
+    // No handle: each step opens its own and reports (or, as masquerade's iptables backend on a host
+    // without nf_tables, tolerates) the failure as it would alone.
+  }
   try {
     return await work(nft);
   } finally {
