@@ -33,9 +33,9 @@ export function withNftables<T>(what: string, work: (nft: Nftables) => T, netnsP
 
 /**
  * DEL's order: a handle (opened when `needed`; undefined if it cannot be) for `work`'s deleting batches,
- * which then does its other kernel work (deleting the veth), and the handle closed last. Closing a socket whose batch deleted
- * anything waits for nf_tables' destroy work (an RCU grace period, ~12 ms); RTM_DELLINK waits for one of
- * its own (~14 ms). Closed last, the two waits overlap instead of adding up.
+ * which then does its other kernel work (deleting the veth), and the handle closed last. Closing a socket
+ * whose batch deleted anything waits for nf_tables' destroy work (an RCU grace period, ~12 ms); RTM_DELLINK
+ * waits for one of its own (~14 ms). Closed last, the two waits overlap instead of adding up.
  */
 export async function withNftablesClosedLast<T>(needed: boolean, work: (nft: Nftables | undefined) => T | Promise<T>): Promise<T> {
   let nft: Nftables | undefined;
