@@ -26,9 +26,10 @@ const DELETE_RETRIES: usize = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    AddTable { family: Family, name: String, comment: Option<String> },
+    /// `exclusive`: fail with EEXIST when the table exists (`nft create`), so a concurrent creator is noticed
+    AddTable { family: Family, name: String, comment: Option<String>, exclusive: bool },
     DeleteTable { family: Family, name: String },
-    AddChain { family: Family, table: String, name: String, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<String> },
+    AddChain { family: Family, table: String, name: String, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<String>, exclusive: bool },
     FlushChain { family: Family, table: String, name: String },
     DeleteChain { family: Family, table: String, name: String },
     AddRule { family: Family, table: String, chain: String, exprs: Vec<Expr>, comment: Option<String> },
@@ -46,9 +47,9 @@ impl Op {
     /// How errors name the op: "addRule inet cni_plugins_masquerade/masq_checks".
     pub fn describe(&self) -> String {
         match self {
-            Op::AddTable { family, name, .. } => format!("addTable {} {}", family.name(), name),
+            Op::AddTable { family, name, exclusive, .. } => format!("{} {} {}", if *exclusive { "createTable" } else { "addTable" }, family.name(), name),
             Op::DeleteTable { family, name } => format!("deleteTable {} {}", family.name(), name),
-            Op::AddChain { family, table, name, .. } => format!("addChain {} {}/{}", family.name(), table, name),
+            Op::AddChain { family, table, name, exclusive, .. } => format!("{} {} {}/{}", if *exclusive { "createChain" } else { "addChain" }, family.name(), table, name),
             Op::FlushChain { family, table, name } => format!("flushChain {} {}/{}", family.name(), table, name),
             Op::DeleteChain { family, table, name } => format!("deleteChain {} {}/{}", family.name(), table, name),
             Op::AddRule { family, table, chain, .. } => format!("addRule {} {}/{}", family.name(), table, chain),
@@ -59,21 +60,21 @@ impl Op {
     /// The op's message, its names checked first.
     pub fn message(&self) -> Result<MsgBuilder> {
         match self {
-            Op::AddTable { family, name, comment } => {
+            Op::AddTable { family, name, comment, exclusive } => {
                 check_name("table", name)?;
-                table::add(*family, name, comment.as_deref())
+                table::add(*family, name, comment.as_deref(), *exclusive)
             }
             Op::DeleteTable { family, name } => {
                 check_name("table", name)?;
                 Ok(table::delete(*family, name))
             }
-            Op::AddChain { family, table, name, base, policy, comment } => {
+            Op::AddChain { family, table, name, base, policy, comment, exclusive } => {
                 check_name("table", table)?;
                 check_name("chain", name)?;
                 if base.is_none() && policy.is_some() {
                     return Err(Error::invalid("a policy needs a base chain (hook, type, priority)"));
                 }
-                chain::add(*family, table, name, *base, *policy, comment.as_deref())
+                chain::add(*family, table, name, *base, *policy, comment.as_deref(), *exclusive)
             }
             Op::FlushChain { family, table, name } => {
                 check_name("table", table)?;
@@ -218,8 +219,9 @@ fn place(family: Family, table: &str, chain: Option<&str>) -> String {
     }
 }
 
-/// The rules of a table (or one chain of it); ENOENT when the table or chain does not exist.
-pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>) -> Result<Vec<Rule>> {
+/// The rules of a table (or one chain of it), only those whose comment starts with `comment_prefix` when
+/// given (filtered here: the caller gets no object for the others); ENOENT when the table or chain does not exist.
+pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>, comment_prefix: Option<&str>) -> Result<Vec<Rule>> {
     let run = || -> Result<Vec<Rule>> {
         check_name("table", table)?;
         // A dump of a missing table or chain is just empty: ask for the object itself first.
@@ -232,7 +234,11 @@ pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>
                 sock.request_one(table::get(Some(family), Some(table)))?;
             }
         }
-        dump_rules(sock, family, table, chain)
+        let mut rules = dump_rules(sock, family, table, chain)?;
+        if let Some(prefix) = comment_prefix {
+            rules.retain(|r| r.comment.as_deref().is_some_and(|c| c.starts_with(prefix)));
+        }
+        Ok(rules)
     };
     run().map_err(|e| e.about("nftListRules", place(family, table, chain)))
 }
