@@ -19,7 +19,7 @@ import {
   type NetworkConfigList,
   type RuntimeConf,
 } from "@cni/libcni";
-import { isJsonObject, type JsonObject } from "@cni/skel";
+import { formatResult, isJsonObject, type JsonObject } from "@cni/skel";
 import { netnsExecCommand } from "./netns-tool";
 
 export const DEFAULT_NETCONFPATH = "/etc/cni/net.d";
@@ -138,7 +138,8 @@ export async function runCnitool(args: readonly string[], io: ToolIO): Promise<n
     switch (command) {
       case "ADD": {
         const result = await cni.addNetworkList(list, rt);
-        io.out(`${JSON.stringify(result ?? {}, null, 4)}\n`);
+        // as Go's cnitool prints it (result.Print(): the result's own version, 4-space indented)
+        io.out(`${result === undefined ? "{}" : formatResult(result, result.cniVersion)}\n`);
         return 0;
       }
       case "CHECK":

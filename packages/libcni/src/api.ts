@@ -3,7 +3,7 @@
 // GC. Unlike Go's libcni, an ADD for an attachment that is already cached is refused before any plugin
 // runs, and a failed ADD is rolled back: the plugins that succeeded in this ADD are deleted again, in
 // reverse, with this ADD's result (never the cache of an earlier ADD, whose attachment stays intact).
-import { compareVersions, ErrorCode, isJsonObject, isValidName, parsePluginError, parseResult, resultToVersion, validateIfName, type JsonObject } from "@cni/skel";
+import { CniError, compareVersions, ErrorCode, isJsonObject, isValidName, parsePluginError, parseResult, resultToVersion, validateIfName, type JsonObject, type Result } from "@cni/skel";
 import { cacheFile, deleteCache, DEFAULT_CACHE_DIR, isEntryFor, listCachedAttachments, readCache, readCacheSlot, trustedResultsDir, writeCache } from "./cache";
 import type { NetworkConfigList, PluginConf } from "./conf";
 import { execPlugin, findInPath, PluginExecError, type ExecOptions, type PluginInvocation } from "./exec";
@@ -112,18 +112,21 @@ export class CniConfig {
   }
 
   /**
-   * ADD every plugin in order; the last result is cached and returned. Refused before any plugin runs when
-   * the attachment is cached already (DEL it first). On failure the plugins that succeeded are deleted.
+   * ADD every plugin in order; the last result is cached and returned, decoded (Go's AddNetworkList returns
+   * a types.Result). Refused before any plugin runs when the attachment is cached already (DEL it first).
+   * On failure the plugins that succeeded are deleted.
    */
-  async addNetworkList(list: NetworkConfigList, rt: RuntimeConf): Promise<JsonObject | undefined> {
+  async addNetworkList(list: NetworkConfigList, rt: RuntimeConf): Promise<Result | undefined> {
     validateRuntime(list, rt);
     this.refuseCachedAttachment(list, rt);
     let result: JsonObject | undefined;
     const succeeded: PluginConf[] = [];
     try {
       for (const plugin of list.plugins) {
-        result = await this.run("ADD", list, plugin, rt, pluginConfig(list, plugin, result, rt.capabilityArgs));
+        const output = await this.run("ADD", list, plugin, rt, pluginConfig(list, plugin, result, rt.capabilityArgs));
         succeeded.push(plugin);
+        requireResult(list, plugin, output);
+        result = output;
       }
     } catch (thrown) {
       await this.rollBack(list, rt, succeeded, result);
@@ -139,7 +142,8 @@ export class CniConfig {
       config: list.bytes,
       result,
     });
-    return result;
+    // run() decoded every ADD's output already: this cannot fail
+    return result === undefined ? undefined : parseResult(result, list.cniVersion);
   }
 
   /**
@@ -321,6 +325,20 @@ export class CniConfig {
     }
     if (!isJsonObject(parsed)) throw fail(ErrorCode.Internal, "ADD succeeded but its output is not a JSON result", text.slice(0, 200));
     return parsed;
+  }
+}
+
+/**
+ * An ADD's output must decode as a CNI result: a list whose plugin printed something else stops there, and
+ * is rolled back with that plugin (it exited 0: its work is in place). The JSON itself is what the next
+ * plugin gets as prevResult, unknown keys kept.
+ */
+function requireResult(list: NetworkConfigList, plugin: PluginConf, output: JsonObject | undefined): void {
+  try {
+    parseResult(output, list.cniVersion);
+  } catch (thrown) {
+    const reason = thrown instanceof CniError ? `${thrown.message}${thrown.details ? `: ${thrown.details}` : ""}` : String(thrown);
+    throw new NetworkPluginError(list.name, plugin.type, "ADD", ErrorCode.Internal, `its output is not a valid CNI result: ${reason}`, JSON.stringify(output ?? null).slice(0, 200));
   }
 }
 

@@ -2,7 +2,7 @@
 // directory, loopback), set a sandbox up on several networks at once (eth0..ethN, "lo" for loopback),
 // remove, check, status; labels become CNI_ARGS; capability helpers accept camelCase and Go-style keys;
 // the result groups interfaces and IPs per sandbox interface, as go-cni's Result does.
-import { isJsonObject, type JsonObject } from "@cni/skel";
+import type { DNS, JsonObject, Result, Route } from "@cni/skel";
 import { CniConfig, MultiError, type CniConfigOptions, type RuntimeConf } from "./api";
 import { confListFromConf, loadAllConfLists, type NetworkConfigList } from "./conf";
 
@@ -68,36 +68,33 @@ export interface InterfaceConfig {
 /** What setup returns (go-cni's Result): interfaces by name, with DNS and routes of all networks. */
 export interface SetupResult {
   readonly interfaces: Readonly<Record<string, InterfaceConfig>>;
-  readonly dns: readonly JsonObject[];
-  readonly routes: readonly JsonObject[];
-  /** each network's raw result, in network order */
-  readonly raw: readonly JsonObject[];
+  readonly dns: readonly DNS[];
+  readonly routes: readonly Route[];
+  /** each network's result, in network order */
+  readonly raw: readonly Result[];
 }
 
 /** Group results per sandbox interface (go-cni's createResult). */
-export function groupResults(results: readonly JsonObject[]): SetupResult {
+export function groupResults(results: readonly Result[]): SetupResult {
   const interfaces: Record<string, { ipConfigs: Array<{ ip: string; gateway?: string }>; mac: string; sandbox: string }> = {};
-  const dns: JsonObject[] = [];
-  const routes: JsonObject[] = [];
+  const dns: DNS[] = [];
+  const routes: Route[] = [];
   for (const result of results) {
-    const ifaces = Array.isArray(result.interfaces) ? (result.interfaces as unknown[]) : [];
+    const ifaces = result.interfaces ?? [];
     for (const iface of ifaces) {
-      if (!isJsonObject(iface) || typeof iface.name !== "string") continue;
       // host-side interfaces (no sandbox) are not the container's
-      if (typeof iface.sandbox !== "string" || iface.sandbox === "") continue;
-      interfaces[iface.name] = { ipConfigs: [], mac: typeof iface.mac === "string" ? iface.mac : "", sandbox: iface.sandbox };
+      if (iface.sandbox === undefined || iface.sandbox === "") continue;
+      interfaces[iface.name] = { ipConfigs: [], mac: iface.mac ?? "", sandbox: iface.sandbox };
     }
-    const ips = Array.isArray(result.ips) ? (result.ips as unknown[]) : [];
-    for (const ip of ips) {
-      if (!isJsonObject(ip) || typeof ip.address !== "string" || typeof ip.interface !== "number") continue;
+    for (const ip of result.ips ?? []) {
+      if (ip.interface === undefined) continue;
       const iface = ifaces[ip.interface];
-      if (!isJsonObject(iface) || typeof iface.name !== "string") continue;
-      const target = interfaces[iface.name];
+      const target = iface === undefined ? undefined : interfaces[iface.name];
       if (target === undefined) continue;
-      target.ipConfigs.push({ ip: ip.address, ...(typeof ip.gateway === "string" ? { gateway: ip.gateway } : {}) });
+      target.ipConfigs.push({ ip: ip.address, ...(ip.gateway !== undefined ? { gateway: ip.gateway } : {}) });
     }
-    if (isJsonObject(result.dns)) dns.push(result.dns);
-    if (Array.isArray(result.routes)) for (const r of result.routes as unknown[]) if (isJsonObject(r)) routes.push(r);
+    if (result.dns !== undefined) dns.push(result.dns);
+    routes.push(...(result.routes ?? []));
   }
   return { interfaces, dns, routes, raw: results };
 }
@@ -147,13 +144,13 @@ export class Cni {
   /** ADD every network; on failure the ones already attached are removed again. */
   async setup(id: string, path: string, options: NamespaceOptions = {}): Promise<SetupResult> {
     if (this.networks.length === 0) throw new Error("no networks loaded");
-    const results: JsonObject[] = [];
+    const results: Result[] = [];
     const done: FacadeNetwork[] = [];
     try {
       for (const network of this.networks) {
         const result = await this.cni.addNetworkList(network.config, this.runtime(id, path, network.ifName, options));
         done.push(network);
-        results.push(result ?? {});
+        results.push(result ?? { cniVersion: network.config.cniVersion });
       }
     } catch (thrown) {
       for (const network of done.reverse()) {

@@ -154,7 +154,8 @@ describe("running a network list", () => {
       netns: RT.netns,
       cniArgs: [["IgnoreUnknown", "1"], ["K8S_POD_NAME", "pod"]],
       capabilityArgs: RT.capabilityArgs,
-      result,
+      // the last plugin's output as it printed it; the returned Result is decoded (no empty lists)
+      result: { ...result, ips: [] },
     });
     // the plugins' stderr went to the sink
     expect(stderrSeen.join("")).toBe("fake first ADD\nfake second ADD\n");
@@ -166,7 +167,7 @@ describe("running a network list", () => {
     await cni().delNetworkList(l, RT);
     const dels = calls().filter((c) => c.command === "DEL");
     expect(dels.map((c) => c.type)).toEqual(["third", "second", "first"]);
-    for (const del of dels) expect(del.conf.prevResult).toEqual(result);
+    for (const del of dels) expect(del.conf.prevResult).toEqual({ ...result, ips: [] }); // as cached
     expect(readdirSync(join(cacheDir, "results"))).toEqual([]);
   });
 
@@ -195,15 +196,27 @@ describe("running a network list", () => {
     expect(existsSync(join(cacheDir, "results/net1-ctr-1-eth0"))).toBe(false);
   });
 
+  it("an ADD whose output is not a CNI result stops the list and is rolled back with the plugin that printed it", async () => {
+    const bad = JSON.stringify({ cniVersion: "1.1.0", ips: [{ address: "not-an-address" }] });
+    const l = list([{ type: "first" }, { type: "second", output: bad }, { type: "third" }]);
+    const error = await cni().addNetworkList(l, RT).then(() => undefined, (e: Error) => e);
+    expect(error).toBeInstanceOf(NetworkPluginError);
+    expect(error?.message).toMatch(/^plugin type="second" failed \(add\) for network "net1": its output is not a valid CNI result: .*ips\[0\]\.address/);
+    expect(summary()).toEqual(["ADD first", "ADD second", "DEL second", "DEL first"]);
+    // the DELs get the last valid result, first's
+    expect(calls()[2]!.conf.prevResult).toMatchObject({ interfaces: [{ name: "first" }] });
+    expect(existsSync(join(cacheDir, "results/net1-ctr-1-eth0"))).toBe(false);
+  });
+
   it("a plugin not on the path: the error says which and where it was looked for", async () => {
-    const error = await cni().addNetworkList(list([{ type: "missing" }]), RT).catch((e: Error) => e);
+    const error = await cni().addNetworkList(list([{ type: "missing" }]), RT).then(() => undefined, (e: Error) => e);
     expect(error).toBeInstanceOf(PluginNotFoundError);
     expect(error?.message).toBe(`network "net1": failed to find plugin "missing" in path [${join(work, "empty")} ${bin}]`);
     expect(calls()).toEqual([]);
   });
 
   it("no CNI_PATH: the plugin is reported not found, not as a plugin failure", async () => {
-    const error = await new CniConfig({ path: [], cacheDir }).addNetworkList(list([{ type: "loopback" }]), RT).catch((e: Error) => e);
+    const error = await new CniConfig({ path: [], cacheDir }).addNetworkList(list([{ type: "loopback" }]), RT).then(() => undefined, (e: Error) => e);
     expect(error?.message).toBe('network "net1": plugin loopback not found: CNI_PATH is not set');
   });
 
@@ -225,7 +238,7 @@ describe("running a network list", () => {
     await cni().checkNetworkList(l, RT);
     const checks = calls().filter((c) => c.command === "CHECK");
     expect(checks.map((c) => c.type)).toEqual(["first", "second"]);
-    expect(checks[0]!.conf.prevResult).toEqual(result);
+    expect(checks[0]!.conf.prevResult).toEqual({ ...result, ips: [] }); // as cached
     const disabled = list([{ type: "first", fail: "CHECK" }], { disableCheck: true });
     await cni().checkNetworkList(disabled, RT);
     await expect(cni().checkNetworkList(list([{ type: "first", fail: "CHECK" }]), RT)).rejects.toThrow(/first refuses CHECK/);
@@ -252,7 +265,7 @@ describe("running a network list", () => {
   });
 
   it("a plugin that does not finish in time is killed and reported", async () => {
-    const error = await cni({ timeoutMs: 300 }).addNetworkList(list([{ type: "first", sleepMs: 30_000 }]), RT).catch((e: Error) => e);
+    const error = await cni({ timeoutMs: 300 }).addNetworkList(list([{ type: "first", sleepMs: 30_000 }]), RT).then(() => undefined, (e: Error) => e);
     expect(error?.message).toMatch(/type="first" failed \(add\) for network "net1": .*first did not finish within 300 ms and was killed/);
   });
 
@@ -287,7 +300,7 @@ describe("a live attachment is never lost (issue 16)", () => {
     const file = join(cacheDir, "results/a-b-c-eth0");
     const before = readFileSync(file, "utf8");
     writeFileSync(log, "");
-    const refused = await cni().addNetworkList(ab, { ...RT, containerId: "c" }).catch((e: Error) => e);
+    const refused = await cni().addNetworkList(ab, { ...RT, containerId: "c" }).then(() => undefined, (e: Error) => e);
     expect(refused?.message).toMatch(/holds another attachment \(network "a", container b-c, interface eth0\)/);
     expect(calls()).toEqual([]);
     // DEL and CHECK of the other attachment neither use nor remove the entry
