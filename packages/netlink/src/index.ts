@@ -29,4 +29,4 @@ export type * from "./types";
 export { RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST } from "./types";
 export { Nftables } from "./nftables";
 export type * from "./nftables-types";
-export { NFT_REG_1 } from "./nftables-types";
+export { NFT_REG_1, NFT_REG_2 } from "./nftables-types";

@@ -7,7 +7,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { native, type NativeAddon } from "../src/addon";
-import { fileIdentity, fileStatus, listDirectory, Netlink, netns } from "../src/index";
+import { fileIdentity, fileStatus, listDirectory, Netlink, netns, Nftables, type NftExpr, type NftOp } from "../src/index";
+import { NFT_CHAIN_FIELDS, NFT_EXPR_FIELDS, NFT_RULE_FIELDS, NFT_TABLE_FIELDS } from "../src/nftables-types";
 import {
   ADDRESS_FIELDS,
   BRIDGE_PORT_INFO_FIELDS,
@@ -109,7 +110,9 @@ function problems(value: unknown, fields: Fields, prefix: string, seen: Set<stri
 function kindProblems(field: unknown, declared: FieldDescription, path: string, seen: Set<string>): string[] {
   switch (declared.kind) {
     case "object":
-      return problems(field, declared.shape ?? {}, path, seen);
+      // an object field without a shape holds bytes (a Buffer)
+      if (declared.shape === undefined) return field instanceof Uint8Array ? [] : [`${path}: expected bytes, got ${typeof field}`];
+      return problems(field, declared.shape, path, seen);
     case "array": {
       if (!Array.isArray(field)) return [`${path}: expected an array, got ${typeof field}`];
       const found: string[] = [];
@@ -142,6 +145,45 @@ function expectBoundary(objects: unknown[], fields: Fields, name: string, notPro
   expect(found).toEqual([]);
   const unseen = declaredPaths(fields, name).filter((path) => !seen.has(path) && notProducible[path] === undefined);
   expect(unseen).toEqual([]);
+}
+
+/** Optional expression fields no rule here sets (each has a rule that omits it). */
+const NOT_PRODUCIBLE_EXPR_FIELDS: Record<string, string> = {};
+
+/** A table with one rule per expression kind, every optional field set somewhere. */
+function boundaryRuleset(): NftOp[] {
+  const b = { family: "ip", table: "b" } as const;
+  const reg1 = 1;
+  const exprs: NftExpr[][] = [
+    [
+      { type: "meta", key: "l4proto", dreg: reg1 },
+      { type: "cmp", op: "eq", sreg: reg1, data: Uint8Array.of(6) },
+      { type: "payload", base: "transport", offset: 2, len: 2, dreg: reg1 },
+      { type: "cmp", op: "eq", sreg: reg1, data: Uint8Array.of(0x1f, 0x90) },
+      { type: "immediate", dreg: 1, data: Uint8Array.of(10, 88, 7, 2) },
+      { type: "immediate", dreg: 2, data: Uint8Array.of(0, 80) },
+      { type: "nat", nat: "dnat", family: "ipv4", addrReg: 1, protoReg: 2, flags: 4 },
+    ],
+    [
+      { type: "fib", dreg: reg1, result: "type", flags: 2 },
+      { type: "cmp", op: "eq", sreg: reg1, data: Uint8Array.of(2, 0, 0, 0) },
+      { type: "ct", key: "status", dreg: reg1 },
+      { type: "bitwise", sreg: reg1, dreg: reg1, len: 4, mask: Uint8Array.of(0x20, 0, 0, 0), xor: new Uint8Array(4) },
+      { type: "cmp", op: "neq", sreg: reg1, data: new Uint8Array(4) },
+      { type: "counter" },
+      { type: "verdict", verdict: "jump", chain: "x" },
+    ],
+    [{ type: "masq", flags: 4 }],
+    [{ type: "masq" }],
+    [{ type: "verdict", verdict: "accept" }],
+  ];
+  return [
+    { op: "createTable", family: "ip", name: "b", comment: "boundary" },
+    { op: "createChain", ...b, name: "x" },
+    { op: "addChain", ...b, name: "pre", type: "nat", hook: "prerouting", priority: -100, policy: "accept", comment: "pre" },
+    { op: "addChain", ...b, name: "post", type: "nat", hook: "postrouting", priority: 100 },
+    ...exprs.map((list, i): NftOp => ({ op: "addRule", ...b, chain: list[0]?.type === "masq" ? "post" : "pre", exprs: list, ...(i === 0 ? { comment: "c" } : {}) })),
+  ];
 }
 
 describe("addon results match the declared types", () => {
@@ -185,6 +227,26 @@ describe("addon results match the declared types", () => {
 
   test.skipIf(!vlanFiltering)("Vlan from bridgeVlanList", () => {
     expectBoundary(main.bridgeVlanList(), VLAN_FIELDS, "Vlan");
+  });
+
+  test("NftTable, NftChain, NftRule and every NftExpr kind (nat, fib, ct included) from the listings", () => {
+    const nft = Nftables.at(main.path);
+    try {
+      nft.commit(boundaryRuleset());
+      expectBoundary(nft.listTables(), NFT_TABLE_FIELDS, "NftTable");
+      expectBoundary(nft.listChains(), NFT_CHAIN_FIELDS, "NftChain");
+      const rules = nft.listRules("ip", "b");
+      // the rule's own fields here, its expressions below against the record of their type
+      expectBoundary(rules.map((rule) => ({ ...rule, exprs: [] })), NFT_RULE_FIELDS, "NftRule");
+      const exprs = rules.flatMap((rule) => rule.exprs);
+      for (const type of Object.keys(NFT_EXPR_FIELDS) as NftExpr["type"][]) {
+        const ofType = exprs.filter((expr) => expr.type === type);
+        if (type === "unknown") continue; // only for kernel expressions we do not model; none is written here
+        expectBoundary(ofType, NFT_EXPR_FIELDS[type], `NftExpr.${type}`, NOT_PRODUCIBLE_EXPR_FIELDS);
+      }
+    } finally {
+      nft.close();
+    }
   });
 
   test("FileIdentity from fileIdentity", () => {

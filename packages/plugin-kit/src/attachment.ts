@@ -3,7 +3,7 @@
 // and GC work on the state they keep per attachment (masquerade rules, spoof checks), keyed as GC's
 // `cni.dev/valid-attachments` lists it, spelt the kit's way.
 import { validAttachments, type CIDR, type CmdArgs } from "@cni/skel";
-import type { Netlink } from "@cni/netlink";
+import type { Netlink, Nftables } from "@cni/netlink";
 import { deleteLinkIfPresent } from "./link";
 import { createMasquerade, type IpMasqBackend } from "./masquerade/index";
 import { withContainerNetns, withContainerNetnsIfPresent, withHostNetns } from "./netns";
@@ -70,9 +70,12 @@ export function deleteContainerInterface(args: CmdArgs): void {
   withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
 }
 
-/** DEL: this attachment's masquerade rules, found by (network, container id, ifname), never by address. */
-export function removeMasquerade(args: CmdArgs, backend: IpMasqBackend): void {
-  createMasquerade(backend).teardown(args.config.name, args.containerId, args.ifName);
+/**
+ * DEL: this attachment's masquerade rules, found by (network, container id, ifname), never by address; on
+ * `nft` when given (a handle the caller closes last: see the netfilter README, "DEL").
+ */
+export function removeMasquerade(args: CmdArgs, backend: IpMasqBackend, nft?: Nftables): void {
+  createMasquerade(backend).teardown(args.config.name, args.containerId, args.ifName, nft);
 }
 
 /** GC: the network's masquerade rules of attachments not in `valid`. */

@@ -22,7 +22,6 @@ export {
   type AttachContext,
   type AttachmentId,
 } from "./attachment";
-export { withNftables, listIfPresent, commitFresh } from "./nftables";
 export { UndoStack, withUndo, type UndoAction } from "./undo";
 export { ipamAdd, ipamDel, ipamCheck, ipamStatus, ipamGc, ipamType, applyDnsOverride } from "./ipam";
 export { createVeth, randomVethName, type VethOptions, type VethPair } from "./veth";

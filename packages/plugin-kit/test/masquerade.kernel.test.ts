@@ -177,6 +177,38 @@ describe("nftables backend (default)", () => {
     expect(masqComments(host)).toEqual([other]);
   });
 
+  it("ADD only adds (#18): earlier rules keep their handles, a repeated ADD changes nothing, a moved address replaces only its rule", () => {
+    const host = newNs("host");
+    const masq = createMasquerade("nftables", { netnsPath: nsPath(host) });
+    const handles = (): string[] =>
+      ruleset(host).flatMap((entry) => (entry.rule === undefined ? [] : [`${String(entry.rule.chain)}#${String(entry.rule.handle)}#${String(entry.rule.comment ?? "")}`]));
+    masq.setup("insnet", "cid1", "eth0", [cidr("10.97.0.2/24")]);
+    const first = handles();
+    expect(first).toHaveLength(4); // postrouting's three, cid1's one
+    masq.setup("insnet", "cid2", "eth0", [cidr("10.97.0.3/24")]);
+    const second = handles();
+    expect(second.filter((rule) => first.includes(rule))).toEqual(first); // nothing flushed or replaced: the same handles
+    expect(second).toHaveLength(5);
+    masq.setup("insnet", "cid2", "eth0", [cidr("10.97.0.3/24")]);
+    expect(handles()).toEqual(second);
+    masq.setup("insnet", "cid2", "eth0", [cidr("10.97.0.9/24")]);
+    const moved = handles();
+    expect(moved.filter((rule) => first.includes(rule))).toEqual(first);
+    expect(moved).toHaveLength(5);
+    expect(moved.filter((rule) => !second.includes(rule))).toHaveLength(1); // cid2's rule, re-added
+  });
+
+  it("postrouting changed by hand is put back as the reference's on the next ADD", () => {
+    const host = newNs("host");
+    const masq = createMasquerade("nftables", { netnsPath: nsPath(host) });
+    masq.setup("insnet", "cid1", "eth0", [cidr("10.97.0.2/24")]);
+    const expected = masqTable(host);
+    inNs(host, "nft", ["flush", "chain", "inet", "cni_plugins_masquerade", "postrouting"]);
+    inNs(host, "nft", ["add", "rule", "inet", "cni_plugins_masquerade", "postrouting", "counter"]);
+    masq.setup("insnet", "cid1", "eth0", [cidr("10.97.0.2/24")]);
+    expect(masqTable(host)).toEqual(expected);
+  });
+
   it("teardown with nothing ever set up succeeds and creates nothing", () => {
     const host = newNs("host");
     createMasquerade("nftables", { netnsPath: nsPath(host) }).teardown("insnet", "cid1", "eth0");

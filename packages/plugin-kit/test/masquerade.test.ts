@@ -2,26 +2,23 @@
 // nftables expressions (against what `nft --debug=netlink` prints for the reference's rules), the
 // transactions, the iptables-restore input (with a scripted runner), and the config field.
 import { describe, expect, it } from "vitest";
-import type { NftExpr, NftOp, NftRule } from "@cni/netlink";
+import type { NftExpr, NftRule } from "@cni/netlink";
 import { parseIpMasqBackend } from "../src/masquerade/config";
+import { iptablesChainName, iptablesComment, nftAttachmentComment, nftAttachmentHash } from "../src/masquerade/names";
+import { attachmentRules, gcOps, masqueradeLayout, masqueradeRuleExprs, postroutingRulesExprs } from "../src/masquerade/nft-rules";
+import { iptablesGc, iptablesSetup, iptablesTeardown } from "../src/masquerade/iptables";
 import {
+  addOnlyOps,
   goQuote,
-  iptablesChainName,
-  iptablesComment,
-  nftAttachmentComment,
-  nftAttachmentHash,
-  sha512Hex,
-} from "../src/masquerade/names";
-import {
-  gcOps,
-  masqueradeRuleExprs,
-  postroutingRulesExprs,
   rulesWithCommentPrefix,
-  setupOps,
-  type MasqAddress,
-} from "../src/masquerade/nft-rules";
-import { iptablesGc, iptablesSetup, iptablesTeardown, type CommandResult, type IptablesRunner } from "../src/masquerade/iptables";
+  sha512Hex,
+  type AddressWithPrefix,
+  type CommandResult,
+  type IptablesRunner,
+} from "../src/netfilter/index";
 import type { CIDR } from "@cni/skel";
+import { debugLines } from "./nft-debug";
+import { tableContents } from "./nft-contents";
 
 describe("names and comments", () => {
   // expected values from coreutils: printf %s insnetcid1 | sha512sum
@@ -77,42 +74,11 @@ describe("parseIpMasqBackend", () => {
   });
 });
 
-/** Print expressions the way libnftnl does for `nft --debug=netlink` (data as little-endian 32-bit words). */
-function debugLines(exprs: readonly NftExpr[]): string[] {
-  const words = (data: Uint8Array): string => {
-    const out: string[] = [];
-    for (let i = 0; i < data.length; i += 4) {
-      let word = 0;
-      for (let j = 3; j >= 0; j--) word = word * 256 + (i + j < data.length ? (data[i + j] as number) : 0);
-      out.push("0x" + word.toString(16).padStart(8, "0"));
-    }
-    return out.join(" ");
-  };
-  return exprs.map((e) => {
-    switch (e.type) {
-      case "meta":
-        return `[ meta load ${e.key} => reg ${e.dreg} ]`;
-      case "payload":
-        return `[ payload load ${e.len}b @ ${e.base} header + ${e.offset} => reg ${e.dreg} ]`;
-      case "cmp":
-        return `[ cmp ${e.op} reg ${e.sreg} ${words(e.data)} ]`;
-      case "bitwise":
-        return `[ bitwise reg ${e.dreg} = ( reg ${e.sreg} & ${words(e.mask)} ) ^ ${words(e.xor)} ]`;
-      case "verdict":
-        return `[ immediate reg 0 ${e.verdict}${e.chain === undefined ? "" : " -> " + e.chain} ]`;
-      case "masq":
-        return "[ masq ]";
-      default:
-        return `[ ${e.type} ]`;
-    }
-  });
-}
-
-const v4: MasqAddress = { family: 4, bytes: Uint8Array.of(10, 1, 0, 2), prefix: 24 };
+const v4: AddressWithPrefix = { family: 4, bytes: Uint8Array.of(10, 1, 0, 2), prefix: 24 };
 const v6Bytes = new Uint8Array(16);
 v6Bytes.set([0xfd, 0x00, 0x00, 0x01], 0);
 v6Bytes[15] = 2;
-const v6: MasqAddress = { family: 6, bytes: v6Bytes, prefix: 64 };
+const v6: AddressWithPrefix = { family: 6, bytes: v6Bytes, prefix: 64 };
 
 describe("nftables expressions match nft 1.0.6's for the reference's rules", () => {
   // Each expected block is what `nft --debug=netlink -f` printed for the reference's rule text.
@@ -196,15 +162,17 @@ describe("nftables transactions", () => {
   const otherNet = nftAttachmentComment("net2", "eth0", "c1");
   const rules = [rule(5, mine), rule(6, other), rule(7, otherNet), rule(8), rule(9, mine)];
 
-  it("setup: table, chains, refilled postrouting, stale rules out, one rule per address", () => {
-    const stale = rulesWithCommentPrefix(rules, nftAttachmentHash("net1", "eth0", "c1"));
-    const ops = setupOps(stale, [v4, v6], mine);
-    expect(ops.map((op) => op.op)).toEqual([
-      "addTable", "addChain", "addChain", "flushChain",
-      "addRule", "addRule", "addRule",
-      "deleteRule", "deleteRule",
-      "addRule", "addRule",
+  const prefix = nftAttachmentHash("net1", "eth0", "c1");
+  const postrouting = (exprs: NftExpr[], handle: number): NftRule => ({ ...rule(handle), chain: "postrouting", exprs });
+  const inPlace = (): Map<string, NftRule[]> =>
+    new Map([
+      ["masq_checks", [{ ...rule(6, other), exprs: masqueradeRuleExprs(v4) }]],
+      ["postrouting", postroutingRulesExprs().map((exprs, i) => postrouting(exprs, 2 + i))],
     ]);
+
+  it("first ADD: table, chains created (exclusive), postrouting filled, one rule per address; nothing deleted", () => {
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), new Map()), masqueradeLayout(), attachmentRules(prefix, mine, [v4, v6]));
+    expect(ops.map((op) => op.op)).toEqual(["addTable", "createChain", "createChain", "addRule", "addRule", "addRule", "addRule", "addRule"]);
     expect(ops[0]).toEqual({
       op: "addTable",
       family: "inet",
@@ -213,10 +181,31 @@ describe("nftables transactions", () => {
     });
     expect(ops[1]).toMatchObject({ name: "masq_checks", comment: "Masquerade traffic from certain IPs to any (non-multicast) IP outside their subnet" });
     expect(ops[2]).toMatchObject({ name: "postrouting", type: "nat", hook: "postrouting", priority: 100 });
-    expect(ops[3]).toMatchObject({ op: "flushChain", name: "postrouting" });
-    const deleted = ops.filter((op): op is Extract<NftOp, { op: "deleteRule" }> => op.op === "deleteRule");
-    expect(deleted.map((op) => op.handle)).toEqual([5, 9]);
-    expect(ops[9]).toMatchObject({ op: "addRule", chain: "masq_checks", comment: mine });
+    expect(ops.slice(3, 6)).toMatchObject(postroutingRulesExprs().map((exprs) => ({ chain: "postrouting", exprs })));
+    expect(ops[6]).toMatchObject({ op: "addRule", chain: "masq_checks", comment: mine, exprs: masqueradeRuleExprs(v4) });
+  });
+
+  it("the common ADD (table, chains and postrouting in place): only this attachment's rules are added", () => {
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), inPlace()), masqueradeLayout(), attachmentRules(prefix, mine, [v4]));
+    expect(ops).toEqual([{ op: "addRule", family: "inet", table: "cni_plugins_masquerade", chain: "masq_checks", exprs: masqueradeRuleExprs(v4), comment: mine }]);
+  });
+
+  it("a repeated ADD commits nothing; a stale rule of the attachment is deleted and only the missing one added", () => {
+    const current = inPlace();
+    current.set("masq_checks", [{ ...rule(6, other), exprs: masqueradeRuleExprs(v4) }, { ...rule(9, mine), exprs: masqueradeRuleExprs(v4) }]);
+    expect(addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [v4]))).toEqual([]);
+    const moved = { ...v4, bytes: Uint8Array.of(10, 1, 0, 7) };
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [moved]));
+    expect(ops.map((op) => [op.op, "handle" in op ? op.handle : undefined])).toEqual([["deleteRule", 9], ["addRule", undefined]]);
+  });
+
+  it("postrouting that differs from the layout (or an empty one) is flushed and refilled", () => {
+    const current = inPlace();
+    current.set("postrouting", [postrouting([{ type: "verdict", verdict: "goto", chain: "masq_checks" }], 4)]);
+    const ops = addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, []));
+    expect(ops.map((op) => op.op)).toEqual(["flushChain", "addRule", "addRule", "addRule"]);
+    current.set("postrouting", []);
+    expect(addOnlyOps(tableContents(masqueradeLayout(), current), masqueradeLayout(), attachmentRules(prefix, mine, [])).map((op) => op.op)).toEqual(["flushChain", "addRule", "addRule", "addRule"]);
   });
 
   it("an attachment's comment prefix selects its rules only", () => {

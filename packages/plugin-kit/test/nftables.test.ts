@@ -2,7 +2,7 @@
 // masquerade.kernel.test.ts and the bridge's spoof-check tests).
 import { describe, expect, it } from "vitest";
 import { NetlinkError, type Nftables, type NftOp } from "@cni/netlink";
-import { commitFresh, listIfPresent } from "../src/index";
+import { commitFresh, listIfPresent } from "../src/netfilter/index";
 
 function nftError(code: string): NetlinkError {
   return new NetlinkError(`nftCommit: ${code}`, { errno: 1, code, request: "nftCommit" });
@@ -32,9 +32,16 @@ describe("commitFresh", () => {
     expect(committed).toEqual([[op("t2")]]);
   });
 
-  it("throws a second ENOENT, and any other failure at once", () => {
-    const twice = fakeNftables(["ENOENT", "ENOENT"]);
-    expect(() => commitFresh(twice.nft, () => [op("t")])).toThrow("nftCommit: ENOENT");
+  it("builds again after EEXIST (a concurrent call created a chain we create)", () => {
+    const { nft, committed } = fakeNftables(["EEXIST", "ENOENT"]);
+    let builds = 0;
+    commitFresh(nft, () => [op(`t${++builds}`)]);
+    expect(committed).toEqual([[op("t3")]]);
+  });
+
+  it("throws the third concurrent failure, and any other failure at once", () => {
+    const thrice = fakeNftables(["ENOENT", "EEXIST", "ENOENT"]);
+    expect(() => commitFresh(thrice.nft, () => [op("t")])).toThrow("nftCommit: ENOENT");
     let builds = 0;
     const other = fakeNftables(["EPERM"]);
     expect(() => commitFresh(other.nft, () => (builds++, [op("t")]))).toThrow("nftCommit: EPERM");

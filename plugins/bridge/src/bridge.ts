@@ -48,6 +48,7 @@ import {
   type AttachmentId,
   type VethPair,
 } from "@cni/plugin-kit";
+import { withNftablesClosedLast } from "@cni/plugin-kit/netfilter";
 import { attachPort, ensureBridge, ensureGatewayAddress, ensureVlanGateway } from "./bridge-link";
 import { readBridgeConfig, type BridgeConfig } from "./config";
 import { calcGateways } from "./gateways";
@@ -80,11 +81,16 @@ export const plugin = definePlugin({
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readBridgeConfig(args);
-    // The veth first (as the reference since v1.2.0).
-    deleteContainerInterface(args);
-    if (conf.ipamType !== "") await ipamDel(args);
-    if (conf.macSpoofCheck) teardownSpoofCheck(attachmentId(args));
-    if (conf.ipamType !== "" && conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend);
+    const masquerade = conf.ipamType !== "" && conf.ipMasq;
+    // The rules' batches first, the veth and the lease after, the nftables socket closed last: the kernel's
+    // wait for deleted rules then overlaps RTM_DELLINK's own (kit netfilter README, "DEL").
+    await withNftablesClosedLast(conf.macSpoofCheck || masquerade, async (nft) => {
+      if (conf.macSpoofCheck) teardownSpoofCheck(attachmentId(args), nft);
+      if (masquerade) removeMasquerade(args, conf.ipMasqBackend, nft);
+      // The veth (the reference deletes it first since v1.2.0, to learn the addresses we need not).
+      deleteContainerInterface(args);
+      if (conf.ipamType !== "") await ipamDel(args);
+    });
     // The bridge, its gateway addresses and the forwarding sysctls stay, as the reference's.
   },
 

@@ -6,18 +6,25 @@
 //   cni-br-iface-<cid>-<if>: jump cni-br-iface-<cid>-<if>-mac
 //   cni-br-iface-<cid>-<if>-mac: ether saddr <mac> return; drop
 // every rule commented `macspoofchk-<cid>-<if>`.
-import { NFT_REG_1, type Nftables, type NftExpr, type NftOp, type NftRule } from "@cni/netlink";
-import { commitFresh, listIfPresent, withNftables, type AttachmentId } from "@cni/plugin-kit";
+import type { Nftables, NftOp, NftRule } from "@cni/netlink";
+import type { AttachmentId } from "@cni/plugin-kit";
+import {
+  commitFresh,
+  ensureRules,
+  etherSourceEquals,
+  interfaceNameEquals,
+  jump,
+  listIfPresent,
+  macBytes,
+  verdict,
+  withNftables,
+  type NftLayout,
+} from "@cni/plugin-kit/netfilter";
 
 const FAMILY = "bridge";
 const TABLE = "nat";
 const BASE_CHAIN = "PREROUTING";
 const BASE_PRIORITY = -300;
-/** IFNAMSIZ: nft compares iifname as a 16-byte, NUL-padded string */
-const IFNAME_BYTES = 16;
-/** the Ethernet source address: bytes 6..11 of the link-layer header */
-const ETHER_SADDR_OFFSET = 6;
-const MAC_BYTES = 6;
 
 /** The reference's refID: `<containerID>-<ifname>`. */
 function refId(attachment: AttachmentId): string {
@@ -30,36 +37,43 @@ export function spoofCheckIfaceChain(attachment: AttachmentId): string {
   return `cni-br-iface-${refId(attachment)}`;
 }
 
-/** Install the rules for `hostVeth` / `mac`, replacing this attachment's earlier ones. */
+/**
+ * Install the rules for `hostVeth` / `mac`, adding only what is missing (an earlier attachment's rules that
+ * differ are replaced; nothing is deleted otherwise, so the socket's close does not wait, see the kit's
+ * netfilter README).
+ */
 export function setupSpoofCheck(attachment: AttachmentId, hostVeth: string, mac: string): void {
-  withNftables("failed to setup spoof-check", (nft) => {
-    const iface = spoofCheckIfaceChain(attachment);
-    const macChain = `${iface}-mac`;
-    const comment = spoofCheckComment(attachment);
-    const nat = { family: FAMILY, table: TABLE } as const;
-    const ops: NftOp[] = [
-      { op: "addTable", family: FAMILY, name: TABLE },
-      { op: "addChain", ...nat, name: BASE_CHAIN, type: "filter", hook: "prerouting", priority: BASE_PRIORITY, policy: "accept" },
-      { op: "addChain", ...nat, name: iface },
-      { op: "addChain", ...nat, name: macChain },
-      { op: "flushChain", ...nat, name: iface },
-      { op: "flushChain", ...nat, name: macChain },
-    ];
-    for (const rule of baseRules(nft)) if (rule.comment === comment) ops.push({ op: "deleteRule", ...nat, chain: BASE_CHAIN, handle: rule.handle });
-    ops.push(
-      { op: "addRule", ...nat, chain: BASE_CHAIN, exprs: [meta("iifname"), cmp(ifnameBytes(hostVeth)), jump(iface)], comment },
-      { op: "addRule", ...nat, chain: iface, exprs: [jump(macChain)], comment },
-      { op: "addRule", ...nat, chain: macChain, exprs: [etherSource(), cmp(macBytes(mac)), { type: "verdict", verdict: "return" }], comment },
-      { op: "addRule", ...nat, chain: macChain, exprs: [{ type: "verdict", verdict: "drop" }], comment },
-    );
-    nft.commit(ops);
-  });
+  const comment = spoofCheckComment(attachment);
+  const iface = spoofCheckIfaceChain(attachment);
+  const macChain = `${iface}-mac`;
+  const layout: NftLayout = {
+    family: FAMILY,
+    table: TABLE,
+    chains: [
+      { name: BASE_CHAIN, type: "filter", hook: "prerouting", priority: BASE_PRIORITY, policy: "accept" },
+      { name: iface, rules: [{ exprs: [jump(macChain)], comment }] },
+      {
+        name: macChain,
+        rules: [
+          { exprs: [...etherSourceEquals(macBytes(mac)), verdict("return")], comment },
+          { exprs: [verdict("drop")], comment },
+        ],
+      },
+    ],
+  };
+  const jumpRule = { chain: BASE_CHAIN, exprs: [...interfaceNameEquals("iifname", hostVeth), jump(iface)], comment };
+  withNftables("failed to setup spoof-check", (nft) =>
+    ensureRules(nft, layout, { owns: (rule) => rule.comment === comment, rules: [jumpRule] }),
+  );
 }
 
-/** Remove this attachment's jump rule and chains; nothing there is success (DEL is idempotent). */
-export function teardownSpoofCheck(attachment: AttachmentId): void {
+/**
+ * Remove this attachment's jump rule and chains; nothing there is success (DEL is idempotent). With `nft`
+ * (an open handle) the batch goes through it and it stays open: DEL closes it after the veth is deleted.
+ */
+export function teardownSpoofCheck(attachment: AttachmentId, nft?: Nftables): void {
   const target = { ifaceChain: spoofCheckIfaceChain(attachment), comment: spoofCheckComment(attachment) };
-  withNftables("failed to teardown spoof-check", (nft) => commitFresh(nft, () => teardownOps(nft, [target])));
+  withNftables("failed to teardown spoof-check", (handle) => commitFresh(handle, () => teardownOps(handle, [target])), undefined, nft);
 }
 
 /**
@@ -133,30 +147,4 @@ function iifnameOf(rule: NftRule): string | undefined {
     return new TextDecoder().decode(expr.data.subarray(0, end));
   }
   return undefined;
-}
-
-function meta(key: "iifname"): NftExpr {
-  return { type: "meta", key, dreg: NFT_REG_1 };
-}
-function cmp(data: Uint8Array): NftExpr {
-  return { type: "cmp", op: "eq", sreg: NFT_REG_1, data };
-}
-function jump(chain: string): NftExpr {
-  return { type: "verdict", verdict: "jump", chain };
-}
-function etherSource(): NftExpr {
-  return { type: "payload", base: "link", offset: ETHER_SADDR_OFFSET, len: MAC_BYTES, dreg: NFT_REG_1 };
-}
-
-function ifnameBytes(name: string): Uint8Array {
-  const bytes = new Uint8Array(IFNAME_BYTES);
-  bytes.set(new TextEncoder().encode(name));
-  return bytes;
-}
-
-/** "aa:bb:cc:dd:ee:ff" as 6 bytes. */
-export function macBytes(mac: string): Uint8Array {
-  const bytes = new Uint8Array(MAC_BYTES);
-  for (let i = 0; i < MAC_BYTES; i++) bytes[i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
-  return bytes;
 }

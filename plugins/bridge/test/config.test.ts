@@ -4,7 +4,8 @@ import { ErrorCode, type CmdArgs, type Result } from "@cni/skel";
 import { readContainerMac } from "@cni/plugin-kit";
 import { collectVlanTrunk, readBridgeConfig } from "../src/config";
 import { calcGateways } from "../src/gateways";
-import { macBytes, spoofCheckComment, spoofCheckIfaceChain } from "../src/spoofcheck";
+import { macBytes } from "@cni/plugin-kit/netfilter";
+import { spoofCheckComment, spoofCheckIfaceChain } from "../src/spoofcheck";
 import { addCmdArgs } from "../../../packages/plugin-kit/test/cmd-args";
 import { cniErrorOf } from "../../../packages/plugin-kit/test/expect-error";
 

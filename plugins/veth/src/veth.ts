@@ -28,6 +28,7 @@ import {
   withContainerNetns,
   withHostNetns,
 } from "@cni/plugin-kit";
+import { withNftablesClosedLast } from "@cni/plugin-kit/netfilter";
 import { readVethConfig } from "./config";
 import {
   attachResult,
@@ -68,11 +69,15 @@ export const plugin = definePlugin({
 
   async del(args: CmdArgs): Promise<void> {
     const conf = readVethConfig(args);
-    // IPAM first: the lease goes even when the namespace or the link is gone.
-    await ipamDel(args);
-    // The host end's address and route go with the link.
-    deleteContainerInterface(args);
-    if (conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend);
+    // The masquerade batch first, the nftables socket closed last: the kernel's wait for deleted rules then
+    // overlaps RTM_DELLINK's own (kit netfilter README, "DEL").
+    await withNftablesClosedLast(conf.ipMasq, async (nft) => {
+      if (conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend, nft);
+      // IPAM before the link: the lease goes even when the namespace or the link is gone.
+      await ipamDel(args);
+      // The host end's address and route go with the link.
+      deleteContainerInterface(args);
+    });
   },
 
   async check(args: CmdArgs): Promise<void> {

@@ -1,4 +1,5 @@
-// Masquerade (ipMasq) for bridge and veth, behind one interface with two backends:
+// Masquerade (ipMasq) for bridge and veth, behind one interface with two backends, built from the kit's
+// netfilter module (../netfilter):
 // - "nftables" (default): the reference's `inet cni_plugins_masquerade` table over netlink, one atomic
 //   transaction per call, no process started;
 // - "iptables": the Go bridge's nat rules through iptables-restore.
@@ -7,20 +8,22 @@
 // iptables is run only when there may be some (iptables-nft chains show in the nft ruleset we read anyway,
 // legacy iptables lists its tables in /proc/net/ip_tables_names).
 import { ipToBytes, type CIDR } from "@cni/skel";
-import { Nftables, type NftFamily, type NftRule } from "@cni/netlink";
-import { isNetlinkCode, netlinkToCniError } from "../errors";
-import { commitFresh, listIfPresent, withNftables } from "../nftables";
+import type { Nftables, NftFamily, NftRule } from "@cni/netlink";
+import { netlinkToCniError } from "../errors";
+import {
+  commitFresh,
+  deleteRulesByCommentPrefix,
+  ensureRules,
+  listIfPresent,
+  openNftables,
+  rulesWithCommentPrefix,
+  withNftables,
+} from "../netfilter/nftables";
+import { iptablesRunner, type IptablesRunner } from "../netfilter/iptables";
+import type { AddressWithPrefix, IpFamily } from "../netfilter/exprs";
 import type { AttachmentId } from "../attachment";
 import type { IpMasqBackend } from "./config";
-import {
-  hostRunner,
-  iptablesGc,
-  iptablesSetup,
-  iptablesTeardown,
-  netnsRunner,
-  type IptablesFamily,
-  type IptablesRunner,
-} from "./iptables";
+import { iptablesGc, iptablesSetup, iptablesTeardown } from "./iptables";
 import {
   NFT_MASQ_CHAIN,
   NFT_TABLE,
@@ -29,7 +32,7 @@ import {
   nftAttachmentHash,
   nftNetworkHash,
 } from "./names";
-import { gcOps, rulesWithCommentPrefix, setupOps, type MasqAddress } from "./nft-rules";
+import { attachmentRules, gcOps, masqueradeLayout } from "./nft-rules";
 
 export { parseIpMasqBackend, type IpMasqBackend } from "./config";
 
@@ -39,8 +42,13 @@ export type MasqueradeAttachment = AttachmentId;
 export interface Masquerade {
   /** Masquerade traffic from each address to anything outside its subnet; replaces this attachment's old rules. */
   setup(network: string, containerId: string, ifName: string, ips: readonly CIDR[]): void;
-  /** Remove this attachment's rules, of either backend (the iptables ones are per container id, as Go's). */
-  teardown(network: string, containerId: string, ifName: string): void;
+  /**
+   * Remove this attachment's rules, of either backend (the iptables ones are per container id, as Go's).
+   * With `nft`, an open handle on the same namespace, the nftables work goes through it and it stays open:
+   * DEL closes it after deleting the veth, so the wait its close makes for deleted rules (an RCU grace
+   * period) overlaps RTM_DELLINK's own.
+   */
+  teardown(network: string, containerId: string, ifName: string, nft?: Nftables): void;
   /** Remove the network's rules of attachments not in `validAttachments`, of either backend. */
   gc(network: string, validAttachments: readonly MasqueradeAttachment[]): void;
 }
@@ -54,7 +62,7 @@ export function createMasquerade(backend: IpMasqBackend, options: MasqueradeOpti
   return new MasqueradeRules(backend, options.netnsPath);
 }
 
-const IPTABLES_FAMILIES: readonly IptablesFamily[] = [4, 6];
+const IPTABLES_FAMILIES: readonly IpFamily[] = [4, 6];
 
 class MasqueradeRules implements Masquerade {
   constructor(
@@ -67,23 +75,26 @@ class MasqueradeRules implements Masquerade {
     else this.setupNftables(network, containerId, ifName, ips);
   }
 
-  /** One transaction: table and chains ensured, this attachment's stale rules replaced. */
+  /**
+   * One add-only transaction: the table and chains when missing, postrouting refilled only when it differs,
+   * this attachment's rules added (its stale ones, if any, deleted). A repeated ADD commits nothing.
+   */
   private setupNftables(network: string, containerId: string, ifName: string, ips: readonly CIDR[]): void {
-    const addresses: MasqAddress[] = [];
+    const addresses: AddressWithPrefix[] = [];
     for (const ip of ips) addresses.push({ family: ip.ip.family, bytes: ipToBytes(ip.ip), prefix: ip.prefix });
     const prefix = nftAttachmentHash(network, ifName, containerId);
     const comment = nftAttachmentComment(network, ifName, containerId);
     withNftables(
       "failed to set up IP masquerade",
-      (nft) => commitFresh(nft, () => setupOps(rulesWithCommentPrefix(listMasqRules(nft), prefix), addresses, comment)),
+      (nft) => ensureRules(nft, masqueradeLayout(), attachmentRules(prefix, comment, addresses)),
       this.netnsPath,
     );
   }
 
   /** One atomic restore per family; if the second family fails, the first is undone. */
   private setupIptables(network: string, containerId: string, ips: readonly CIDR[]): void {
-    const runner = this.runner();
-    const done: IptablesFamily[] = [];
+    const runner = iptablesRunner(this.netnsPath);
+    const done: IpFamily[] = [];
     try {
       for (const family of IPTABLES_FAMILIES) {
         const ofFamily: CIDR[] = [];
@@ -104,14 +115,15 @@ class MasqueradeRules implements Masquerade {
     }
   }
 
-  teardown(network: string, containerId: string, ifName: string): void {
+  teardown(network: string, containerId: string, ifName: string, nft?: Nftables): void {
     const prefix = nftAttachmentHash(network, ifName, containerId);
     const chain = iptablesChainName(network, containerId);
     this.cleanBothBackends(
       "tear down",
-      (nft) => deleteAttachmentRules(nft, prefix),
+      (handle) => deleteRulesByCommentPrefix(handle, "inet", NFT_TABLE, NFT_MASQ_CHAIN, prefix),
       (name) => name === chain,
       (runner, family) => iptablesTeardown(runner, family, network, containerId),
+      nft,
     );
   }
 
@@ -140,28 +152,25 @@ class MasqueradeRules implements Masquerade {
     what: string,
     nftWork: (nft: Nftables) => void,
     chainMatches: (name: string) => boolean,
-    iptablesWork: (runner: IptablesRunner, family: IptablesFamily) => void,
+    iptablesWork: (runner: IptablesRunner, family: IpFamily) => void,
+    shared?: Nftables,
   ): void {
-    const runner = this.runner();
-    let families: readonly IptablesFamily[] = [];
+    const runner = iptablesRunner(this.netnsPath);
+    let families: readonly IpFamily[] = [];
     let nft: Nftables | undefined;
     try {
-      nft = this.netnsPath === undefined ? Nftables.current() : Nftables.at(this.netnsPath);
+      nft = shared ?? openNftables(this.netnsPath);
       nftWork(nft);
-      const mayHave: IptablesFamily[] = [];
+      const mayHave: IpFamily[] = [];
       for (const family of IPTABLES_FAMILIES) if (iptablesMayHave(nft, runner, family, chainMatches)) mayHave.push(family);
       families = mayHave;
     } catch (error) {
       if (this.backend === "nftables") throw netlinkToCniError(error, `failed to ${what} IP masquerade`);
       families = IPTABLES_FAMILIES;
     } finally {
-      nft?.close();
+      if (shared === undefined) nft?.close();
     }
     for (const family of families) iptablesWork(runner, family);
-  }
-
-  private runner(): IptablesRunner {
-    return this.netnsPath === undefined ? hostRunner() : netnsRunner(this.netnsPath);
   }
 }
 
@@ -170,25 +179,11 @@ function listMasqRules(nft: Nftables): NftRule[] {
   return listIfPresent(() => nft.listRules("inet", NFT_TABLE, NFT_MASQ_CHAIN));
 }
 
-/**
- * DEL: the addon lists masq_checks and deletes the rules with this comment prefix in one transaction,
- * without building a JS object per rule (it matters with thousands of attachments); retried once if a
- * concurrent call deleted one of them first.
- */
-function deleteAttachmentRules(nft: Nftables, prefix: string): void {
-  try {
-    nft.deleteRulesByCommentPrefix("inet", NFT_TABLE, NFT_MASQ_CHAIN, prefix);
-  } catch (error) {
-    if (!isNetlinkCode(error, "ENOENT")) throw error;
-    nft.deleteRulesByCommentPrefix("inet", NFT_TABLE, NFT_MASQ_CHAIN, prefix);
-  }
-}
-
 /** Whether iptables may hold rules here worth a process: an iptables-nft chain that matches, or a legacy nat table. */
 function iptablesMayHave(
   nft: Nftables,
   runner: IptablesRunner,
-  family: IptablesFamily,
+  family: IpFamily,
   chainMatches: (name: string) => boolean,
 ): boolean {
   const nftFamily: NftFamily = family === 4 ? "ip" : "ip6";

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::js::args::{arg, arg_opt_string, arg_string, socket};
 use crate::napi::{napi_value, Args, Env, Export, JsType};
-use crate::nft::{self, BaseChain, ChainType, CmpOp, Expr, Family, Hook, MetaKey, Op, PayloadBase, Policy, Verdict};
+use crate::nft::{self, BaseChain, ChainType, CmpOp, CtKey, Expr, Family, FibResult, Hook, MetaKey, NatFamily, NatType, Op, PayloadBase, Policy, Verdict};
 use std::ffi::{CStr, CString};
 
 pub static EXPORTS: &[Export] = &[
@@ -111,6 +111,15 @@ fn read_expr(f: &Fields) -> Result<Expr> {
         }
         "immediate" => Expr::Immediate { dreg: f.u32(c"dreg")?, data: f.bytes(c"data")? },
         "masq" => Expr::Masq { flags: f.opt_u32(c"flags")? },
+        "nat" => Expr::Nat {
+            nat_type: f.parsed(c"nat", NatType::from_name, "snat, dnat")?,
+            family: f.parsed(c"family", NatFamily::from_name, "ipv4, ipv6")?,
+            addr_reg: f.opt_u32(c"addrReg")?,
+            proto_reg: f.opt_u32(c"protoReg")?,
+            flags: f.opt_u32(c"flags")?.unwrap_or(0),
+        },
+        "fib" => Expr::Fib { dreg: f.u32(c"dreg")?, result: f.parsed(c"result", FibResult::from_name, "oif, oifname, type")?, flags: f.u32(c"flags")? },
+        "ct" => Expr::Ct { key: f.parsed(c"key", CtKey::from_name, "state, direction, status, mark")?, dreg: f.u32(c"dreg")? },
         "counter" => Expr::Counter,
         other => return Err(Error::invalid(format!("{}: unknown expression type {:?}", f.what, other))),
     })
@@ -120,9 +129,9 @@ fn read_op(f: &Fields) -> Result<Op> {
     let kind = f.string(c"op")?;
     let family = f.family()?;
     Ok(match kind.as_str() {
-        "addTable" => Op::AddTable { family, name: f.string(c"name")?, comment: f.opt_string(c"comment")? },
+        "addTable" | "createTable" => Op::AddTable { family, name: f.string(c"name")?, comment: f.opt_string(c"comment")?, exclusive: kind == "createTable" },
         "deleteTable" => Op::DeleteTable { family, name: f.string(c"name")? },
-        "addChain" => {
+        "addChain" | "createChain" => {
             let hook = f.opt_string(c"hook")?;
             let chain_type = f.opt_string(c"type")?;
             let priority = f.opt_number(c"priority")?;
@@ -147,7 +156,7 @@ fn read_op(f: &Fields) -> Result<Op> {
                 }
             };
             let policy = f.opt_string(c"policy")?.map(|p| Policy::from_name(&p).ok_or_else(|| f.fail(c"policy", &format!("{:?} is not accept or drop", p)))).transpose()?;
-            Op::AddChain { family, table: f.string(c"table")?, name: f.string(c"name")?, base, policy, comment: f.opt_string(c"comment")? }
+            Op::AddChain { family, table: f.string(c"table")?, name: f.string(c"name")?, base, policy, comment: f.opt_string(c"comment")?, exclusive: kind == "createChain" }
         }
         "flushChain" => Op::FlushChain { family, table: f.string(c"table")?, name: f.string(c"name")? },
         "deleteChain" => Op::DeleteChain { family, table: f.string(c"table")?, name: f.string(c"name")? },
@@ -229,6 +238,31 @@ fn js_expr(env: &Env, expr: &Expr) -> Result<napi_value> {
             if let Some(flags) = flags {
                 env.set_num(o, c"flags", *flags as f64);
             }
+        }
+        Expr::Nat { nat_type, family, addr_reg, proto_reg, flags } => {
+            env.set_str(o, c"type", "nat");
+            env.set_str(o, c"nat", nat_type.name());
+            env.set_str(o, c"family", family.name());
+            if let Some(reg) = addr_reg {
+                env.set_num(o, c"addrReg", *reg as f64);
+            }
+            if let Some(reg) = proto_reg {
+                env.set_num(o, c"protoReg", *reg as f64);
+            }
+            if *flags != 0 {
+                env.set_num(o, c"flags", *flags as f64);
+            }
+        }
+        Expr::Fib { dreg, result, flags } => {
+            env.set_str(o, c"type", "fib");
+            env.set_num(o, c"dreg", *dreg as f64);
+            env.set_str(o, c"result", result.name());
+            env.set_num(o, c"flags", *flags as f64);
+        }
+        Expr::Ct { key, dreg } => {
+            env.set_str(o, c"type", "ct");
+            env.set_str(o, c"key", key.name());
+            env.set_num(o, c"dreg", *dreg as f64);
         }
         Expr::Counter => env.set_str(o, c"type", "counter"),
         Expr::Unknown { name } => {

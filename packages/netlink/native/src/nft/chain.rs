@@ -4,7 +4,7 @@
 use super::msg::{self, be32, be64, Family, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_GETCHAIN, NFT_MSG_NEWCHAIN};
 use super::udata;
 use crate::error::Result;
-use crate::nl::{self, MsgBuilder, NLM_F_CREATE};
+use crate::nl::{self, MsgBuilder, NLM_F_CREATE, NLM_F_EXCL};
 
 const NFTA_CHAIN_TABLE: u16 = 1;
 const NFTA_CHAIN_HANDLE: u16 = 2;
@@ -144,9 +144,10 @@ pub struct Chain {
     pub comment: Option<String>,
 }
 
-/// `nft add chain`: NLM_F_CREATE without NLM_F_EXCL, so an existing chain is kept.
-pub fn add(family: Family, table: &str, name: &str, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<&str>) -> Result<MsgBuilder> {
-    let mut m = msg::start(NFT_MSG_NEWCHAIN, NLM_F_CREATE, family.number());
+/// `nft add chain`: NLM_F_CREATE without NLM_F_EXCL, so an existing chain is kept; `exclusive` is
+/// `nft create chain` (NLM_F_EXCL: EEXIST when it exists).
+pub fn add(family: Family, table: &str, name: &str, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<&str>, exclusive: bool) -> Result<MsgBuilder> {
+    let mut m = msg::start(NFT_MSG_NEWCHAIN, NLM_F_CREATE | if exclusive { NLM_F_EXCL } else { 0 }, family.number());
     m.attr_str(NFTA_CHAIN_TABLE, table).attr_str(NFTA_CHAIN_NAME, name);
     if let Some(base) = base {
         m.attr_str(NFTA_CHAIN_TYPE, base.chain_type.name());

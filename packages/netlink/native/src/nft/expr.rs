@@ -1,4 +1,4 @@
-//! Rule expressions, as the kernel knows them (`nft --debug=netlink` prints the same list). Each is a
+//! Rule expressions (meta, payload, cmp, bitwise, immediate/verdict, masq, nat, fib, ct, counter), as the kernel knows them (`nft --debug=netlink` prints the same list). Each is a
 //! NFTA_LIST_ELEM nest holding NFTA_EXPR_NAME and an NFTA_EXPR_DATA nest; integers are big endian, data
 //! values sit in an NFTA_DATA_VALUE nest, verdicts in NFTA_DATA_VERDICT. Attribute order follows nft's.
 
@@ -40,6 +40,27 @@ const NFTA_IMMEDIATE_DREG: u16 = 1;
 const NFTA_IMMEDIATE_DATA: u16 = 2;
 
 const NFTA_MASQ_FLAGS: u16 = 1;
+
+const NFTA_NAT_TYPE: u16 = 1;
+const NFTA_NAT_FAMILY: u16 = 2;
+const NFTA_NAT_REG_ADDR_MIN: u16 = 3;
+const NFTA_NAT_REG_ADDR_MAX: u16 = 4;
+const NFTA_NAT_REG_PROTO_MIN: u16 = 5;
+const NFTA_NAT_REG_PROTO_MAX: u16 = 6;
+const NFTA_NAT_FLAGS: u16 = 7;
+/// nf_nat range flags: the kernel sets MAP_IPS itself when an address register is given; nft sends
+/// PROTO_SPECIFIED with a port register.
+const NF_NAT_RANGE_MAP_IPS: u32 = 1;
+const NF_NAT_RANGE_PROTO_SPECIFIED: u32 = 2;
+
+const NFTA_FIB_DREG: u16 = 1;
+const NFTA_FIB_RESULT: u16 = 2;
+const NFTA_FIB_FLAGS: u16 = 3;
+
+const NFTA_CT_DREG: u16 = 1;
+const NFTA_CT_KEY: u16 = 2;
+const NFTA_CT_DIRECTION: u16 = 3;
+const NFTA_CT_SREG: u16 = 4;
 
 /// The register verdicts are written to.
 pub const NFT_REG_VERDICT: u32 = 0;
@@ -172,6 +193,145 @@ impl CmpOp {
     }
 }
 
+/// What a nat expression rewrites: the source (snat) or the destination (dnat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatType {
+    Snat,
+    Dnat,
+}
+
+impl NatType {
+    pub fn number(self) -> u32 {
+        match self {
+            NatType::Snat => 0,
+            NatType::Dnat => 1,
+        }
+    }
+    pub fn from_number(number: u32) -> Option<NatType> {
+        Some(match number {
+            0 => NatType::Snat,
+            1 => NatType::Dnat,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            NatType::Snat => "snat",
+            NatType::Dnat => "dnat",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<NatType> {
+        Some(match name {
+            "snat" => NatType::Snat,
+            "dnat" => NatType::Dnat,
+            _ => return None,
+        })
+    }
+}
+
+/// The address family a nat expression's address register holds (NFPROTO_IPV4 / NFPROTO_IPV6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatFamily {
+    Ipv4,
+    Ipv6,
+}
+
+impl NatFamily {
+    pub fn number(self) -> u32 {
+        match self {
+            NatFamily::Ipv4 => 2,
+            NatFamily::Ipv6 => 10,
+        }
+    }
+    pub fn from_number(number: u32) -> Option<NatFamily> {
+        Some(match number {
+            2 => NatFamily::Ipv4,
+            10 => NatFamily::Ipv6,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            NatFamily::Ipv4 => "ipv4",
+            NatFamily::Ipv6 => "ipv6",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<NatFamily> {
+        Some(match name {
+            "ipv4" => NatFamily::Ipv4,
+            "ipv6" => NatFamily::Ipv6,
+            _ => return None,
+        })
+    }
+}
+
+/// What a fib lookup yields: the output interface (index or name) or the address type (RTN_LOCAL, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FibResult {
+    Oif,
+    Oifname,
+    Addrtype,
+}
+
+impl FibResult {
+    const ALL: [FibResult; 3] = [FibResult::Oif, FibResult::Oifname, FibResult::Addrtype];
+    pub fn number(self) -> u32 {
+        match self {
+            FibResult::Oif => 1,
+            FibResult::Oifname => 2,
+            FibResult::Addrtype => 3,
+        }
+    }
+    pub fn from_number(number: u32) -> Option<FibResult> {
+        Self::ALL.into_iter().find(|r| r.number() == number)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            FibResult::Oif => "oif",
+            FibResult::Oifname => "oifname",
+            FibResult::Addrtype => "type",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<FibResult> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// The conntrack fields a ct expression loads (NFT_CT_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CtKey {
+    State,
+    Direction,
+    Status,
+    Mark,
+}
+
+impl CtKey {
+    const ALL: [CtKey; 4] = [CtKey::State, CtKey::Direction, CtKey::Status, CtKey::Mark];
+    pub fn number(self) -> u32 {
+        match self {
+            CtKey::State => 0,
+            CtKey::Direction => 1,
+            CtKey::Status => 2,
+            CtKey::Mark => 3,
+        }
+    }
+    pub fn from_number(number: u32) -> Option<CtKey> {
+        Self::ALL.into_iter().find(|k| k.number() == number)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            CtKey::State => "state",
+            CtKey::Direction => "direction",
+            CtKey::Status => "status",
+            CtKey::Mark => "mark",
+        }
+    }
+    pub fn from_name(name: &str) -> Option<CtKey> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Accept,
@@ -240,6 +400,13 @@ pub enum Expr {
     /// register <- constant (an immediate expression)
     Immediate { dreg: u32, data: Vec<u8> },
     Masq { flags: Option<u32> },
+    /// snat/dnat to the address in `addr_reg` (and port in `proto_reg`); `flags` are NF_NAT_RANGE_* beyond
+    /// the ones the registers imply (the kernel adds MAP_IPS for an address, PROTO_SPECIFIED for a port)
+    Nat { nat_type: NatType, family: NatFamily, addr_reg: Option<u32>, proto_reg: Option<u32>, flags: u32 },
+    /// dreg <- a route lookup's `result`; `flags` (NFTA_FIB_F_*) say which address and interface to use
+    Fib { dreg: u32, result: FibResult, flags: u32 },
+    /// dreg <- a conntrack field
+    Ct { key: CtKey, dreg: u32 },
     Counter,
     /// Read back from the kernel but not one of the above (or a form of it we do not model).
     Unknown { name: String },
@@ -255,6 +422,9 @@ impl Expr {
             Expr::Bitwise { .. } => "bitwise",
             Expr::Verdict(_) | Expr::Immediate { .. } => "immediate",
             Expr::Masq { .. } => "masq",
+            Expr::Nat { .. } => "nat",
+            Expr::Fib { .. } => "fib",
+            Expr::Ct { .. } => "ct",
             Expr::Counter => "counter",
             Expr::Unknown { name } => name,
         }
@@ -305,6 +475,29 @@ impl Expr {
                 if let Some(flags) = flags {
                     be(msg, NFTA_MASQ_FLAGS, *flags);
                 }
+            }
+            Expr::Nat { nat_type, family, addr_reg, proto_reg, flags } => {
+                be(msg, NFTA_NAT_TYPE, nat_type.number());
+                be(msg, NFTA_NAT_FAMILY, family.number());
+                if let Some(reg) = addr_reg {
+                    be(msg, NFTA_NAT_REG_ADDR_MIN, *reg);
+                }
+                if let Some(reg) = proto_reg {
+                    be(msg, NFTA_NAT_REG_PROTO_MIN, *reg);
+                }
+                let sent = flags | if proto_reg.is_some() { NF_NAT_RANGE_PROTO_SPECIFIED } else { 0 };
+                if sent != 0 {
+                    be(msg, NFTA_NAT_FLAGS, sent);
+                }
+            }
+            Expr::Fib { dreg, result, flags } => {
+                be(msg, NFTA_FIB_FLAGS, *flags);
+                be(msg, NFTA_FIB_RESULT, result.number());
+                be(msg, NFTA_FIB_DREG, *dreg);
+            }
+            Expr::Ct { key, dreg } => {
+                be(msg, NFTA_CT_KEY, key.number());
+                be(msg, NFTA_CT_DREG, *dreg);
             }
             Expr::Counter | Expr::Unknown { .. } => {}
         }
@@ -391,9 +584,33 @@ fn decode_data(name: &str, data: &[u8]) -> Option<Expr> {
             }
         }
         "masq" => Expr::Masq { flags: f.u32(NFTA_MASQ_FLAGS) },
+        "nat" => decode_nat(&f)?,
+        "fib" => Expr::Fib { dreg: f.u32(NFTA_FIB_DREG)?, result: FibResult::from_number(f.u32(NFTA_FIB_RESULT)?)?, flags: f.u32(NFTA_FIB_FLAGS).unwrap_or(0) },
+        // Only loads (a ct set has a source register instead) of one direction-less key.
+        "ct" if f.raw(NFTA_CT_SREG).is_none() && f.raw(NFTA_CT_DIRECTION).is_none() => {
+            Expr::Ct { key: CtKey::from_number(f.u32(NFTA_CT_KEY)?)?, dreg: f.u32(NFTA_CT_DREG)? }
+        }
         "counter" => Expr::Counter,
         _ => return None,
     })
+}
+
+/// The kernel reports max registers equal to the min ones and the flags the registers imply; a range
+/// (max != min) is not a form we model.
+fn decode_nat(f: &Fields) -> Option<Expr> {
+    let addr_reg = f.u32(NFTA_NAT_REG_ADDR_MIN);
+    let proto_reg = f.u32(NFTA_NAT_REG_PROTO_MIN);
+    if f.u32(NFTA_NAT_REG_ADDR_MAX).is_some_and(|max| Some(max) != addr_reg) || f.u32(NFTA_NAT_REG_PROTO_MAX).is_some_and(|max| Some(max) != proto_reg) {
+        return None;
+    }
+    let mut flags = f.u32(NFTA_NAT_FLAGS).unwrap_or(0);
+    if addr_reg.is_some() {
+        flags &= !NF_NAT_RANGE_MAP_IPS;
+    }
+    if proto_reg.is_some() {
+        flags &= !NF_NAT_RANGE_PROTO_SPECIFIED;
+    }
+    Some(Expr::Nat { nat_type: NatType::from_number(f.u32(NFTA_NAT_TYPE)?)?, family: NatFamily::from_number(f.u32(NFTA_NAT_FAMILY)?)?, addr_reg, proto_reg, flags })
 }
 
 fn decode_verdict(nest: &[u8]) -> Option<Verdict> {

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use super::chain::{self, BaseChain, ChainType, Hook, Policy};
-use super::expr::{CmpOp, Expr, MetaKey, PayloadBase, Verdict};
+use super::expr::{CmpOp, CtKey, Expr, FibResult, MetaKey, NatFamily, NatType, PayloadBase, Verdict};
 use super::msg::{self, Family};
 use super::ops::Op;
 use super::{rule, table};
@@ -82,8 +82,8 @@ fn masq_ops() -> Vec<Op> {
     let t = || MASQ_TABLE.to_string();
     let rule = |chain: &str, exprs: Vec<Expr>, comment: Option<&str>| Op::AddRule { family: Family::Inet, table: t(), chain: chain.into(), exprs, comment: comment.map(String::from) };
     vec![
-        Op::AddTable { family: Family::Inet, name: t(), comment: Some(MASQ_TABLE_COMMENT.into()) },
-        Op::AddChain { family: Family::Inet, table: t(), name: "masq_checks".into(), base: None, policy: None, comment: Some(MASQ_CHECKS_COMMENT.into()) },
+        Op::AddTable { family: Family::Inet, name: t(), comment: Some(MASQ_TABLE_COMMENT.into()), exclusive: false },
+        Op::AddChain { family: Family::Inet, table: t(), name: "masq_checks".into(), base: None, policy: None, comment: Some(MASQ_CHECKS_COMMENT.into()), exclusive: false },
         Op::AddChain {
             family: Family::Inet,
             table: t(),
@@ -91,6 +91,7 @@ fn masq_ops() -> Vec<Op> {
             base: Some(BaseChain { hook: Hook::Postrouting, chain_type: ChainType::Nat, priority: 100 }),
             policy: None,
             comment: None,
+            exclusive: false,
         },
         Op::FlushChain { family: Family::Inet, table: t(), name: "postrouting".into() },
         rule("postrouting", masq_multicast4(), None),
@@ -110,7 +111,7 @@ fn spoof_ops() -> Vec<Op> {
     let mut ifname = [0u8; 16];
     ifname[..8].copy_from_slice(b"veth1234");
     vec![
-        Op::AddTable { family: Family::Bridge, name: t(), comment: None },
+        Op::AddTable { family: Family::Bridge, name: t(), comment: None, exclusive: false },
         Op::AddChain {
             family: Family::Bridge,
             table: t(),
@@ -118,9 +119,10 @@ fn spoof_ops() -> Vec<Op> {
             base: Some(BaseChain { hook: Hook::Prerouting, chain_type: ChainType::Filter, priority: -300 }),
             policy: Some(Policy::Accept),
             comment: None,
+            exclusive: false,
         },
-        Op::AddChain { family: Family::Bridge, table: t(), name: IFACE_CHAIN.into(), base: None, policy: None, comment: None },
-        Op::AddChain { family: Family::Bridge, table: t(), name: MAC_CHAIN.into(), base: None, policy: None, comment: None },
+        Op::AddChain { family: Family::Bridge, table: t(), name: IFACE_CHAIN.into(), base: None, policy: None, comment: None, exclusive: false },
+        Op::AddChain { family: Family::Bridge, table: t(), name: MAC_CHAIN.into(), base: None, policy: None, comment: None, exclusive: false },
         Op::FlushChain { family: Family::Bridge, table: t(), name: IFACE_CHAIN.into() },
         Op::FlushChain { family: Family::Bridge, table: t(), name: MAC_CHAIN.into() },
         rule("PREROUTING", vec![meta(MetaKey::Iifname), cmp(CmpOp::Eq, &ifname), Expr::Verdict(Verdict::Jump(IFACE_CHAIN.into()))]),
@@ -226,6 +228,7 @@ fn counter_prefix_bitwise_and_base_chain_comment_match_nft() {
         base: Some(BaseChain { hook: Hook::Input, chain_type: ChainType::Filter, priority: 0 }),
         policy: Some(Policy::Drop),
         comment: Some("hi".into()),
+        exclusive: false,
     };
     assert_bytes(&bytes(&base, 1), ADD_BASE_CHAIN_WITH_COMMENT);
 }
@@ -308,12 +311,150 @@ fn round_trip_of_every_expression_kind_through_the_decoder() {
 
 #[test]
 fn bad_names_and_lone_policies_are_rejected_before_sending() {
-    let empty = Op::AddTable { family: Family::Inet, name: String::new(), comment: None };
+    let empty = Op::AddTable { family: Family::Inet, name: String::new(), comment: None, exclusive: false };
     assert_eq!(empty.message().err().unwrap().errno, crate::sys::EINVAL);
-    let policy = Op::AddChain { family: Family::Inet, table: "t".into(), name: "c".into(), base: None, policy: Some(Policy::Drop), comment: None };
+    let policy = Op::AddChain { family: Family::Inet, table: "t".into(), name: "c".into(), base: None, policy: Some(Policy::Drop), comment: None, exclusive: false };
     assert!(policy.message().err().unwrap().detail.unwrap().contains("base chain"));
     let unknown = Op::AddRule { family: Family::Inet, table: "t".into(), chain: "c".into(), exprs: vec![Expr::Unknown { name: "lookup".into() }], comment: None };
     assert!(unknown.message().is_err());
+}
+
+// ---- what portmap and firewall are made of: ports, nat, fib, ct, and create (NLM_F_EXCL) ----------------
+
+const NFPROTO_TCP: u8 = 6;
+const NFPROTO_UDP: u8 = 17;
+/// `fib daddr`: NFTA_FIB_F_DADDR
+const FIB_F_DADDR: u32 = 2;
+/// RTN_LOCAL, the address type `fib ... type local` compares with
+const RTN_LOCAL: u32 = 2;
+const REG_2: u32 = 2;
+
+fn rule_of(family: Family, table: &str, chain: &str, exprs: Vec<Expr>, comment: Option<&str>) -> Op {
+    Op::AddRule { family, table: table.into(), chain: chain.into(), exprs, comment: comment.map(String::from) }
+}
+/// `<l4proto> dport <port>`
+fn dport(protocol: u8, port: u16) -> Vec<Expr> {
+    vec![meta(MetaKey::L4proto), cmp(CmpOp::Eq, &[protocol]), payload(PayloadBase::Transport, 2, 2), cmp(CmpOp::Eq, &port.to_be_bytes())]
+}
+/// `dnat to <addr>:<port>`: address into reg 1, port into reg 2, then nat
+fn dnat_to(family: NatFamily, addr: &[u8], port: u16) -> Vec<Expr> {
+    vec![
+        Expr::Immediate { dreg: REG_1, data: addr.to_vec() },
+        Expr::Immediate { dreg: REG_2, data: port.to_be_bytes().to_vec() },
+        Expr::Nat { nat_type: NatType::Dnat, family, addr_reg: Some(REG_1), proto_reg: Some(REG_2), flags: 0 },
+    ]
+}
+/// `ct <key> <bits>` (state, status): load, mask, compare with zero
+fn ct_bits(key: CtKey, bits: u32) -> Vec<Expr> {
+    vec![
+        Expr::Ct { key, dreg: REG_1 },
+        Expr::Bitwise { sreg: REG_1, dreg: REG_1, len: 4, mask: bits.to_ne_bytes().to_vec(), xor: vec![0; 4] },
+        cmp(CmpOp::Neq, &[0; 4]),
+    ]
+}
+fn fib_daddr_local() -> Vec<Expr> {
+    vec![Expr::Fib { dreg: REG_1, result: FibResult::Addrtype, flags: FIB_F_DADDR }, cmp(CmpOp::Eq, &RTN_LOCAL.to_ne_bytes())]
+}
+fn with(mut exprs: Vec<Expr>, more: Vec<Expr>) -> Vec<Expr> {
+    exprs.extend(more);
+    exprs
+}
+
+#[test]
+fn port_nat_fib_and_ct_rules_match_nft_byte_for_byte() {
+    let v4 = [10, 88, 7, 2];
+    let mut v6 = [0u8; 16];
+    v6[..6].copy_from_slice(&[0xfd, 0x00, 0x00, 0x88, 0x00, 0x07]);
+    v6[15] = 2;
+    let cases: Vec<(Op, &str)> = vec![
+        (rule_of(Family::Ip, "t", "pre", with(dport(NFPROTO_TCP, 8080), dnat_to(NatFamily::Ipv4, &v4, 80)), None), RULE_TCP_DPORT_DNAT4),
+        (
+            rule_of(
+                Family::Ip,
+                "t",
+                "pre",
+                with(with(vec![payload(PayloadBase::Network, 16, 4), cmp(CmpOp::Eq, &[192, 0, 2, 10])], dport(NFPROTO_TCP, 8443)), dnat_to(NatFamily::Ipv4, &v4, 443)),
+                Some("ctr1"),
+            ),
+            RULE_DADDR_TCP_DPORT_DNAT4_COMMENT,
+        ),
+        (rule_of(Family::Ip6, "t6", "pre", with(dport(NFPROTO_UDP, 5353), dnat_to(NatFamily::Ipv6, &v6, 53)), None), RULE_UDP_DPORT_DNAT6),
+        (
+            rule_of(
+                Family::Ip,
+                "t",
+                "post",
+                vec![payload(PayloadBase::Network, 12, 4), cmp(CmpOp::Eq, &v4), payload(PayloadBase::Network, 16, 4), cmp(CmpOp::Eq, &v4), Expr::Masq { flags: None }],
+                Some("ctr1"),
+            ),
+            RULE_HAIRPIN_MASQ,
+        ),
+        (
+            rule_of(
+                Family::Ip,
+                "t",
+                "post",
+                vec![
+                    Expr::Immediate { dreg: REG_1, data: vec![192, 0, 2, 1] },
+                    Expr::Nat { nat_type: NatType::Snat, family: NatFamily::Ipv4, addr_reg: Some(REG_1), proto_reg: None, flags: 0 },
+                ],
+                None,
+            ),
+            RULE_SNAT4,
+        ),
+        (rule_of(Family::Ip, "t", "pre", with(fib_daddr_local(), vec![Expr::Verdict(Verdict::Jump("x".into()))]), None), RULE_FIB_DADDR_LOCAL_JUMP),
+        // ct state established,related (IP_CT_ESTABLISHED 2 | IP_CT_RELATED 4, as nft's bit values)
+        (rule_of(Family::Inet, "f", "c", with(ct_bits(CtKey::State, 0x06), vec![Expr::Verdict(Verdict::Accept)]), None), RULE_CT_STATE_ACCEPT),
+        // ct status dnat (IPS_DST_NAT 0x20)
+        (rule_of(Family::Inet, "f", "c", with(ct_bits(CtKey::Status, 0x20), vec![Expr::Verdict(Verdict::Accept)]), None), RULE_CT_STATUS_DNAT_ACCEPT),
+        (rule_of(Family::Inet, "f", "c", with(ct_bits(CtKey::State, 0x01), vec![Expr::Verdict(Verdict::Drop)]), None), RULE_CT_STATE_INVALID_DROP),
+        (
+            rule_of(
+                Family::Inet,
+                "f",
+                "c",
+                vec![Expr::Ct { key: CtKey::Mark, dreg: REG_1 }, cmp(CmpOp::Eq, &0x10u32.to_ne_bytes()), Expr::Counter, Expr::Verdict(Verdict::Accept)],
+                None,
+            ),
+            RULE_CT_MARK_COUNTER_ACCEPT,
+        ),
+    ];
+    for (op, golden) in &cases {
+        assert_bytes(&bytes(op, 1), golden);
+    }
+}
+
+#[test]
+fn create_table_and_chain_carry_nlm_f_excl_as_nft_create_does() {
+    let table = Op::AddTable { family: Family::Ip, name: "t2".into(), comment: None, exclusive: true };
+    assert_bytes(&bytes(&table, 1), CREATE_TABLE);
+    let chain = Op::AddChain { family: Family::Ip, table: "t".into(), name: "y".into(), base: None, policy: None, comment: None, exclusive: true };
+    assert_bytes(&bytes(&chain, 1), CREATE_CHAIN);
+    assert!(chain.describe().starts_with("createChain "));
+}
+
+#[test]
+fn kernel_nat_fib_and_ct_rules_decode_to_the_expressions_that_made_them() {
+    let dnat = rule::parse(&payload_of(KERNEL_RULE_DNAT)).unwrap();
+    assert_eq!(dnat.exprs, with(dport(NFPROTO_TCP, 8080), dnat_to(NatFamily::Ipv4, &[10, 88, 7, 2], 80)));
+    let fib_ct = rule::parse(&payload_of(KERNEL_RULE_FIB_CT)).unwrap();
+    let mut expected = fib_daddr_local();
+    expected.extend(ct_bits(CtKey::Status, 0x20));
+    expected.extend([Expr::Ct { key: CtKey::Mark, dreg: REG_1 }, cmp(CmpOp::Eq, &0x10u32.to_ne_bytes()), Expr::Verdict(Verdict::Accept)]);
+    assert_eq!(fib_ct.exprs, expected);
+}
+
+#[test]
+fn nat_ranges_and_ct_with_a_direction_read_back_as_unknown() {
+    // a nat whose max register differs from its min (a range) is not a form we write
+    let mut m = MsgBuilder::new(0, 0);
+    m.nest_start(1).attr_str(1, "nat").nest_start(2);
+    for (kind, value) in [(1u16, 1u32), (2, 2), (3, 1), (4, 3)] {
+        m.attr(kind, &value.to_be_bytes());
+    }
+    m.nest_end().nest_end();
+    let encoded = m.finish(0);
+    assert_eq!(Expr::decode(&encoded[16 + 4..]), Expr::Unknown { name: "nat".into() });
 }
 
 // ---- captured bytes ----------------------------------------------------------------------------------------
@@ -580,3 +721,119 @@ pub const KERNEL_RULE_3: &str = concat!(
 );
 /// mark: add rule ip t c meta mark set 0x2a
 pub const RULE_META_MARK_SET: &str = "78000000060a010c01000000000000000200000006000100740000000600020063000000540004802c0001800e000100696d6d6564696174650000001800028008000100000000010c000280080001002a00000024000180090001006d657461000000001400028008000200000000030800030000000001";
+/// nft --debug=mnl add rule ip t pre tcp dport 8080 dnat to 10.88.7.2:80 (type=0x0a06 flags=0x0c01 seq=1 len=360)
+pub const RULE_TCP_DPORT_DNAT4: &str = concat!(
+    "68010000060a010c01000000000000000200000006000100740000000800020070726500440104802400018009000100",
+    "6d6574610000000014000280080002000000001008000100000000012c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c0003800500010006000000340001800c0001007061796c6f6164002400028008000100",
+    "000000010800020000000002080003000000000208000400000000022c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c000380060001001f9000002c0001800e000100696d6d65646961746500000018000280",
+    "08000100000000010c000280080001000a5807022c0001800e000100696d6d6564696174650000001800028008000100",
+    "000000020c000280060001000050000038000180080001006e6174002c00028008000100000000010800020000000002",
+    "080003000000000108000500000000020800070000000002",
+);
+/// nft --debug=mnl add rule ip t pre ip daddr 192.0.2.10 tcp dport 8443 dnat to 10.88.7.2:443 comment "ctr1" (type=0x0a06 flags=0x0c01 seq=1 len=468)
+pub const RULE_DADDR_TCP_DPORT_DNAT4_COMMENT: &str = concat!(
+    "d4010000060a010c01000000000000000200000006000100740000000800020070726500a4010480340001800c000100",
+    "7061796c6f6164002400028008000100000000010800020000000001080003000000001008000400000000042c000180",
+    "08000100636d700020000280080001000000000108000200000000000c00038008000100c000020a2400018009000100",
+    "6d6574610000000014000280080002000000001008000100000000012c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c0003800500010006000000340001800c0001007061796c6f6164002400028008000100",
+    "000000010800020000000002080003000000000208000400000000022c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c0003800600010020fb00002c0001800e000100696d6d65646961746500000018000280",
+    "08000100000000010c000280080001000a5807022c0001800e000100696d6d6564696174650000001800028008000100",
+    "000000020c0002800600010001bb000038000180080001006e6174002c00028008000100000000010800020000000002",
+    "0800030000000001080005000000000208000700000000020b0007000005637472310000",
+);
+/// nft --debug=mnl add rule ip6 t6 pre udp dport 5353 dnat to [fd00:88:7::2]:53 (type=0x0a06 flags=0x0c01 seq=1 len=372)
+pub const RULE_UDP_DPORT_DNAT6: &str = concat!(
+    "74010000060a010c01000000000000000a00000007000100743600000800020070726500500104802400018009000100",
+    "6d6574610000000014000280080002000000001008000100000000012c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c0003800500010011000000340001800c0001007061796c6f6164002400028008000100",
+    "000000010800020000000002080003000000000208000400000000022c00018008000100636d70002000028008000100",
+    "0000000108000200000000000c0003800600010014e90000380001800e000100696d6d65646961746500000024000280",
+    "08000100000000011800028014000100fd0000880007000000000000000000022c0001800e000100696d6d6564696174",
+    "650000001800028008000100000000020c000280060001000035000038000180080001006e6174002c00028008000100",
+    "00000001080002000000000a080003000000000108000500000000020800070000000002",
+);
+/// nft --debug=mnl add rule ip t post ip saddr 10.88.7.2 ip daddr 10.88.7.2 masquerade comment "ctr1" (type=0x0a06 flags=0x0c01 seq=1 len=268)
+pub const RULE_HAIRPIN_MASQ: &str = concat!(
+    "0c010000060a010c010000000000000002000000060001007400000009000200706f737400000000d800048034000180",
+    "0c0001007061796c6f6164002400028008000100000000010800020000000001080003000000000c0800040000000004",
+    "2c00018008000100636d700020000280080001000000000108000200000000000c000380080001000a58070234000180",
+    "0c0001007061796c6f616400240002800800010000000001080002000000000108000300000000100800040000000004",
+    "2c00018008000100636d700020000280080001000000000108000200000000000c000380080001000a58070214000180",
+    "090001006d61737100000000040002800b0007000005637472310000",
+);
+/// nft --debug=mnl add rule ip t post snat to 192.0.2.1 (type=0x0a06 flags=0x0c01 seq=1 len=128)
+pub const RULE_SNAT4: &str = concat!(
+    "80000000060a010c010000000000000002000000060001007400000009000200706f737400000000580004802c000180",
+    "0e000100696d6d6564696174650000001800028008000100000000010c00028008000100c00002012800018008000100",
+    "6e6174001c000280080001000000000008000200000000020800030000000001",
+);
+/// nft --debug=mnl add rule ip t pre fib daddr type local jump x (type=0x0a06 flags=0x0c01 seq=1 len=180)
+pub const RULE_FIB_DADDR_LOCAL_JUMP: &str = concat!(
+    "b4000000060a010c01000000000000000200000006000100740000000800020070726500900004802800018008000100",
+    "666962001c0002800800030000000002080002000000000308000100000000012c00018008000100636d700020000280",
+    "080001000000000108000200000000000c0003800800010002000000380001800e000100696d6d656469617465000000",
+    "240002800800010000000000180002801400028008000100fffffffd0600020078000000",
+);
+/// nft --debug=mnl create chain ip t y (type=0x0a03 flags=0x0601 seq=1 len=36)
+pub const CREATE_CHAIN: &str = "24000000030a010601000000000000000200000006000100740000000600030079000000";
+/// nft --debug=mnl create table ip t2 (type=0x0a00 flags=0x0201 seq=1 len=36)
+pub const CREATE_TABLE: &str = "24000000000a010201000000000000000200000007000100743200000800020000000000";
+/// nft --debug=mnl add rule inet f c ct state established,related accept (type=0x0a06 flags=0x0c01 seq=1 len=232)
+pub const RULE_CT_STATE_ACCEPT: &str = concat!(
+    "e8000000060a010c01000000000000000100000006000100660000000600020063000000c40004802000018007000100",
+    "637400001400028008000200000000000800010000000001440001800c00010062697477697365003400028008000100",
+    "00000001080002000000000108000300000000040c00048008000100060000000c00058008000100000000002c000180",
+    "08000100636d700020000280080001000000000108000200000000010c0003800800010000000000300001800e000100",
+    "696d6d6564696174650000001c0002800800010000000000100002800c0002800800010000000001",
+);
+/// nft --debug=mnl add rule inet f c ct status dnat accept (type=0x0a06 flags=0x0c01 seq=1 len=232)
+pub const RULE_CT_STATUS_DNAT_ACCEPT: &str = concat!(
+    "e8000000060a010c01000000000000000100000006000100660000000600020063000000c40004802000018007000100",
+    "637400001400028008000200000000020800010000000001440001800c00010062697477697365003400028008000100",
+    "00000001080002000000000108000300000000040c00048008000100200000000c00058008000100000000002c000180",
+    "08000100636d700020000280080001000000000108000200000000010c0003800800010000000000300001800e000100",
+    "696d6d6564696174650000001c0002800800010000000000100002800c0002800800010000000001",
+);
+/// nft --debug=mnl add rule inet f c ct mark 0x10 counter accept (type=0x0a06 flags=0x0c01 seq=1 len=184)
+pub const RULE_CT_MARK_COUNTER_ACCEPT: &str = concat!(
+    "b8000000060a010c01000000000000000100000006000100660000000600020063000000940004802000018007000100",
+    "6374000014000280080002000000000308000100000000012c00018008000100636d7000200002800800010000000001",
+    "08000200000000000c0003800800010010000000140001800c000100636f756e7465720004000280300001800e000100",
+    "696d6d6564696174650000001c0002800800010000000000100002800c0002800800010000000001",
+);
+/// nft --debug=mnl add rule inet f c ct state invalid drop (type=0x0a06 flags=0x0c01 seq=1 len=232)
+pub const RULE_CT_STATE_INVALID_DROP: &str = concat!(
+    "e8000000060a010c01000000000000000100000006000100660000000600020063000000c40004802000018007000100",
+    "637400001400028008000200000000000800010000000001440001800c00010062697477697365003400028008000100",
+    "00000001080002000000000108000300000000040c00048008000100010000000c00058008000100000000002c000180",
+    "08000100636d700020000280080001000000000108000200000000010c0003800800010000000000300001800e000100",
+    "696d6d6564696174650000001c0002800800010000000000100002800c0002800800010000000000",
+);
+/// kernel dump reply: ip k pre `tcp dport 8080 dnat to 10.88.7.2:80` (max registers and implied flags added)
+pub const KERNEL_RULE_DNAT: &str = concat!(
+    "84010000060a020800000000d75500000200001b060001006b00000008000200707265000c0003000000000000000002",
+    "5401040024000100090001006d6574610000000014000200080002000000001008000100000000012c00010008000100",
+    "636d700020000200080001000000000108000200000000000c0003000500010006000000340001000c0001007061796c",
+    "6f6164002400020008000100000000010800020000000002080003000000000208000400000000022c00010008000100",
+    "636d700020000200080001000000000108000200000000000c000300060001001f9000002c0001000e000100696d6d65",
+    "64696174650000001800020008000100000000010c000200080001000a5807022c0001000e000100696d6d6564696174",
+    "650000001800020008000100000000020c000200060001000050000048000100080001006e6174003c00020008000100",
+    "000000010800020000000002080003000000000108000400000000010800050000000002080006000000000208000700",
+    "00000003",
+);
+/// kernel dump reply: ip k pre `fib daddr type local ct status dnat ct mark 0x10 accept`
+pub const KERNEL_RULE_FIB_CT: &str = concat!(
+    "a8010000060a020800000000d75500000200001b060001006b00000008000200707265000c0003000000000000000003",
+    "0c00060000000000000000026c0104002800010008000100666962001c00020008000100000000010800020000000003",
+    "08000300000000022c00010008000100636d700020000200080001000000000108000200000000000c00030008000100",
+    "0200000020000100070001006374000014000200080001000000000108000200000000024c0001000c00010062697477",
+    "697365003c00020008000100000000010800020000000001080003000000000408000600000000000c00040008000100",
+    "200000000c00050008000100000000002c00010008000100636d70002000020008000100000000010800020000000001",
+    "0c000300080001000000000020000100070001006374000014000200080001000000000108000200000000032c000100",
+    "08000100636d700020000200080001000000000108000200000000000c0003000800010010000000300001000e000100",
+    "696d6d6564696174650000001c0002000800010000000000100002000c0002000800010000000001",
+);

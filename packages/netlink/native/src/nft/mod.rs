@@ -3,7 +3,7 @@
 //!
 //! - `msg.rs`    message types, the nfgenmsg header, families, batch framing (begin/end, one ack)
 //! - `udata.rs`  the comment TLV nft keeps in NFTA_*_USERDATA
-//! - `expr.rs`   the expressions (meta, payload, cmp, bitwise, immediate/verdict, masq, counter)
+//! - `expr.rs`   the expressions (meta, payload, cmp, bitwise, immediate/verdict, masq, nat, fib, ct, counter)
 //! - `table.rs`, `chain.rs`, `rule.rs`  one message per change, and the decoders for dumps
 //! - `ops.rs`    a change (`Op`), its message and its name in errors; `commit` and the listings over a socket
 
@@ -19,7 +19,7 @@ pub mod udata;
 mod golden;
 
 pub use chain::{BaseChain, Chain, ChainType, Hook, Policy};
-pub use expr::{CmpOp, Expr, MetaKey, PayloadBase, Verdict};
+pub use expr::{CmpOp, CtKey, Expr, FibResult, MetaKey, NatFamily, NatType, PayloadBase, Verdict};
 pub use msg::Family;
 pub use ops::{commit, delete_rules_by_comment_prefix, list_chains, list_rules, list_tables, Op};
 pub use rule::Rule;

@@ -26,9 +26,10 @@ const DELETE_RETRIES: usize = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    AddTable { family: Family, name: String, comment: Option<String> },
+    /// `exclusive`: fail with EEXIST when the table exists (`nft create`), so a concurrent creator is noticed
+    AddTable { family: Family, name: String, comment: Option<String>, exclusive: bool },
     DeleteTable { family: Family, name: String },
-    AddChain { family: Family, table: String, name: String, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<String> },
+    AddChain { family: Family, table: String, name: String, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<String>, exclusive: bool },
     FlushChain { family: Family, table: String, name: String },
     DeleteChain { family: Family, table: String, name: String },
     AddRule { family: Family, table: String, chain: String, exprs: Vec<Expr>, comment: Option<String> },
@@ -46,9 +47,9 @@ impl Op {
     /// How errors name the op: "addRule inet cni_plugins_masquerade/masq_checks".
     pub fn describe(&self) -> String {
         match self {
-            Op::AddTable { family, name, .. } => format!("addTable {} {}", family.name(), name),
+            Op::AddTable { family, name, exclusive, .. } => format!("{} {} {}", if *exclusive { "createTable" } else { "addTable" }, family.name(), name),
             Op::DeleteTable { family, name } => format!("deleteTable {} {}", family.name(), name),
-            Op::AddChain { family, table, name, .. } => format!("addChain {} {}/{}", family.name(), table, name),
+            Op::AddChain { family, table, name, exclusive, .. } => format!("{} {} {}/{}", if *exclusive { "createChain" } else { "addChain" }, family.name(), table, name),
             Op::FlushChain { family, table, name } => format!("flushChain {} {}/{}", family.name(), table, name),
             Op::DeleteChain { family, table, name } => format!("deleteChain {} {}/{}", family.name(), table, name),
             Op::AddRule { family, table, chain, .. } => format!("addRule {} {}/{}", family.name(), table, chain),
@@ -59,21 +60,21 @@ impl Op {
     /// The op's message, its names checked first.
     pub fn message(&self) -> Result<MsgBuilder> {
         match self {
-            Op::AddTable { family, name, comment } => {
+            Op::AddTable { family, name, comment, exclusive } => {
                 check_name("table", name)?;
-                table::add(*family, name, comment.as_deref())
+                table::add(*family, name, comment.as_deref(), *exclusive)
             }
             Op::DeleteTable { family, name } => {
                 check_name("table", name)?;
                 Ok(table::delete(*family, name))
             }
-            Op::AddChain { family, table, name, base, policy, comment } => {
+            Op::AddChain { family, table, name, base, policy, comment, exclusive } => {
                 check_name("table", table)?;
                 check_name("chain", name)?;
                 if base.is_none() && policy.is_some() {
                     return Err(Error::invalid("a policy needs a base chain (hook, type, priority)"));
                 }
-                chain::add(*family, table, name, *base, *policy, comment.as_deref())
+                chain::add(*family, table, name, *base, *policy, comment.as_deref(), *exclusive)
             }
             Op::FlushChain { family, table, name } => {
                 check_name("table", table)?;

@@ -3,7 +3,7 @@
 use super::msg::{self, be32, be64, Family, NFT_MSG_DELTABLE, NFT_MSG_GETTABLE, NFT_MSG_NEWTABLE};
 use super::udata;
 use crate::error::Result;
-use crate::nl::{self, MsgBuilder};
+use crate::nl::{self, MsgBuilder, NLM_F_EXCL};
 
 const NFTA_TABLE_NAME: u16 = 1;
 const NFTA_TABLE_FLAGS: u16 = 2;
@@ -19,9 +19,10 @@ pub struct Table {
     pub comment: Option<String>,
 }
 
-/// `nft add table`: no NLM_F_EXCL, so an existing table is kept (its comment updated).
-pub fn add(family: Family, name: &str, comment: Option<&str>) -> Result<MsgBuilder> {
-    let mut m = msg::start(NFT_MSG_NEWTABLE, 0, family.number());
+/// `nft add table`: no NLM_F_EXCL, so an existing table is kept (its comment updated); `exclusive` is
+/// `nft create table` (NLM_F_EXCL: EEXIST when it exists).
+pub fn add(family: Family, name: &str, comment: Option<&str>, exclusive: bool) -> Result<MsgBuilder> {
+    let mut m = msg::start(NFT_MSG_NEWTABLE, if exclusive { NLM_F_EXCL } else { 0 }, family.number());
     m.attr_str(NFTA_TABLE_NAME, name).attr(NFTA_TABLE_FLAGS, &0u32.to_be_bytes());
     if let Some(comment) = comment {
         m.attr(NFTA_TABLE_USERDATA, &udata::comment(comment)?);
