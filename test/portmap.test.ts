@@ -178,11 +178,17 @@ function probe(from: TestNetns, protocol: "tcp" | "udp", address: string, port: 
   return inNetns(from, "python3", [join(work, "client.py"), protocol, address, String(port), ...bind]).trim();
 }
 
-/** The nftables rules and iptables rules that carry the container id. */
+/** The nftables rules carrying the container id, and the iptables DNAT chains (CNI-DN-…) and rules naming any. */
 function rulesOf(containerId: string): string[] {
   const found: string[] = [];
   for (const line of inNetns(host, "nft", ["list", "ruleset"]).split("\n")) if (line.includes(`"${containerId}"`)) found.push(line.trim());
+  for (const binary of ["iptables", "ip6tables"]) found.push(...natLines(binary).filter((line) => line.includes("CNI-DN-")));
   return found;
+}
+
+/** `iptables -t nat -S` in the host namespace. */
+function natLines(binary: string): string[] {
+  return inNetns(host, binary, ["-t", "nat", "-S"]).split("\n").filter((line) => line !== "");
 }
 
 const WEB: Mapping = { hostPort: 8080, containerPort: 80, protocol: "tcp" };
@@ -358,5 +364,65 @@ describe("config and prevResult", () => {
     expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
     expect(probe(host, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${HOST_V4}`);
     expect(probe(client, "tcp", HOST_V6, 8080)).toBe(`${ctr.id} ${CLIENT_V6}`);
+  });
+});
+
+describe("iptables backend against Go 1.1.1", () => {
+  const mappings: Mapping[] = [WEB, { ...WEB, hostPort: 8443, containerPort: 443, hostIP: HOST_V4 }, DNS, { ...WEB, hostPort: 9090, containerPort: 90, hostIP: HOST_V6 }];
+  const GO = () => goPlugin("portmap");
+  const IPTABLES = { backend: "iptables" };
+
+  it("the same chains, rules and comments as Go's, in both families", async () => {
+    const ctr = await addContainer();
+    succeeded(portmap(GO(), "ADD", ctr, mappings));
+    const go = { v4: natLines("iptables"), v6: natLines("ip6tables") };
+    succeeded(portmap(GO(), "DEL", ctr, mappings));
+    expect(rulesOf(ctr.id)).toEqual([]);
+    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, IPTABLES));
+    expect(natLines("iptables")).toEqual(go.v4);
+    expect(natLines("ip6tables")).toEqual(go.v6);
+    expect(go.v4).toContain("-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT");
+    // a second ADD adds nothing
+    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, IPTABLES));
+    expect(natLines("iptables")).toEqual(go.v4);
+  });
+
+  it("Go's DEL removes ours and ours removes Go's", async () => {
+    const ctr = await addContainer();
+    succeeded(portmap(PORTMAP, "ADD", ctr, [WEB, DNS], IPTABLES));
+    expect(rulesOf(ctr.id)).not.toEqual([]);
+    succeeded(portmap(GO(), "DEL", ctr, [WEB, DNS]));
+    expect(rulesOf(ctr.id)).toEqual([]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
+
+    succeeded(portmap(GO(), "ADD", ctr, [WEB, DNS]));
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${CLIENT_V4}`);
+    succeeded(portmap(PORTMAP, "CHECK", ctr, [WEB, DNS], IPTABLES));
+    succeeded(runPlugin(PORTMAP, call("DEL", ctr.id, "", portmapConfig(undefined, undefined, IPTABLES))));
+    expect(rulesOf(ctr.id)).toEqual([]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
+  });
+
+  it("GC removes the chains of containers no longer valid, of this network only", async () => {
+    const first = await addContainer();
+    const second = await addContainer();
+    succeeded(portmap(PORTMAP, "ADD", first, [WEB], IPTABLES));
+    succeeded(portmap(GO(), "ADD", second, [{ ...WEB, hostPort: 8081 }]));
+    const gc = (network: string, valid: string[]) =>
+      succeeded(
+        runPlugin(PORTMAP, {
+          command: "GC",
+          path: BIN_DIR,
+          hostNetns: host,
+          stdin: { ...portmapConfig(undefined, undefined, IPTABLES), name: network, cniVersion: "1.1.0", "cni.dev/valid-attachments": valid.map((id) => ({ containerID: id, ifname: "eth0" })) },
+        }),
+      );
+    gc("othernet", []);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${first.id} ${CLIENT_V4}`);
+    gc(NETWORK, [first.id]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${first.id} ${CLIENT_V4}`);
+    expect(probe(client, "tcp", HOST_V4, 8081)).toMatch(/^FAIL/);
+    gc(NETWORK, []);
+    expect(rulesOf(first.id)).toEqual([]);
   });
 });

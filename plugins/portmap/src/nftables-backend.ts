@@ -156,7 +156,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function containerRules(nft: Nftables, family: Family, chains: readonly string[], containerId: string, addresses: readonly Uint8Array[] | undefined): NftRule[] {
   const found: NftRule[] = [];
   for (const chain of chains) {
-    for (const rule of listIfPresent(() => nft.listRules(nftFamily(family), NFT_TABLE, chain))) {
+    for (const rule of listIfPresent(() => nft.listRules(nftFamily(family), NFT_TABLE, chain, { commentPrefix: containerId }))) {
       if (rule.comment !== containerId) continue;
       if (addresses === undefined || addresses.some((address) => mentions(rule, address))) found.push(rule);
     }
@@ -187,10 +187,11 @@ export function createNftablesBackend(netnsPath?: string): PortmapBackend {
               const layout = portmapLayout(container.address.family, attachment.network);
               const address = ipToBytes(container.address);
               const owned: AttachmentRules = {
+                commentPrefix: attachment.containerId,
                 owns: (rule) => rule.comment === attachment.containerId && mentions(rule, address),
                 rules: attachmentRules(attachment, container),
               };
-              ops.push(...addOnlyOps(readChains(nft, layout), layout, owned));
+              ops.push(...addOnlyOps(readChains(nft, layout, attachment.containerId), layout, owned));
             }
             return ops;
           }),
@@ -260,7 +261,7 @@ function recordedAddress(record: NftRule): Uint8Array | undefined {
 function checkFamily(nft: Nftables, attachment: PortmapAttachment, container: ContainerAddress): void {
   const family = container.address.family;
   const layout = portmapLayout(family, attachment.network);
-  const current = readChains(nft, layout);
+  const current = readChains(nft, layout, attachment.containerId);
   for (const chain of layout.chains) {
     if (chain.rules === undefined) continue;
     if (!sameRules(current.rules.get(chain.name) ?? [], chain.rules)) {
