@@ -230,6 +230,18 @@ describe.each([
     succeeded(portmap(binary(), "DEL", ctr, [WEB, DNS], extra));
   });
 
+  it("udp: a flow tracked before the mapping (same source port) reaches the container after ADD", async () => {
+    const ctr = await addContainer();
+    // a first mapping makes the host namespace track connections (nat hooks registered)
+    succeeded(portmap(binary(), "ADD", ctr, [WEB], extra));
+    const source = [CLIENT_V4, "40053"];
+    expect(probe(client, "udp", HOST_V4, 5353, ...source)).toMatch(/^FAIL/);
+    expect(inNetns(host, "cat", ["/proc/net/nf_conntrack"])).toMatch(/udp .*dport=5353/);
+    succeeded(portmap(binary(), "ADD", ctr, [WEB, DNS], extra));
+    expect(probe(client, "udp", HOST_V4, 5353, ...source)).toBe(`${ctr.id} ${CLIENT_V4}`);
+    succeeded(portmap(binary(), "DEL", ctr, [WEB, DNS], extra));
+  });
+
   it("hostIP: only that address forwards", async () => {
     const ctr = await addContainer();
     succeeded(portmap(binary(), "ADD", ctr, [{ ...WEB, hostIP: HOST_V4_OTHER }], extra));
