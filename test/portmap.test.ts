@@ -272,6 +272,24 @@ describe("ours only", () => {
     expect(probe(second.ns, "tcp", HOST_V4, 8080)).toBe(`${first.id} 10.66.0.1`);
   });
 
+  it("an ADD the kernel refuses leaves no rule, in either family", async () => {
+    const ctr = await addContainer();
+    // a chain of ours that exists with another type: the transaction fails as a whole
+    inNetns(host, "nft", ["add table ip cni_hostport; add chain ip cni_hostport prerouting { type filter hook prerouting priority 0; }"]);
+    const error = failed(portmap(PORTMAP, "ADD", ctr, [WEB, DNS]));
+    expect(error.msg).toMatch(/unable to set up nftables rules for port mappings/);
+    expect(rulesOf(ctr.id)).toEqual([]);
+    expect(inNetns(host, "nft", ["list", "tables"])).not.toContain("ip6 cni_hostport");
+    expect(probe(client, "tcp", HOST_V6, 8080)).toMatch(/^FAIL/);
+  });
+
+  it("an iptables ADD that fails leaves no rule", async () => {
+    const ctr = await addContainer();
+    const error = failed(portmap(PORTMAP, "ADD", ctr, [WEB], { backend: "iptables", externalSetMarkChain: "NO-SUCH-CHAIN" }));
+    expect(error.msg).toMatch(/iptables-restore/);
+    expect(rulesOf(ctr.id)).toEqual([]);
+  });
+
   it("a repeated ADD commits nothing new; a re-ADD with other ports replaces the old ones", async () => {
     const ctr = await addContainer();
     succeeded(portmap(PORTMAP, "ADD", ctr, [WEB]));
@@ -411,6 +429,15 @@ describe("iptables backend against Go 1.1.1", () => {
     expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${CLIENT_V4}`);
     succeeded(portmap(PORTMAP, "CHECK", ctr, [WEB, DNS], IPTABLES));
     succeeded(runPlugin(PORTMAP, call("DEL", ctr.id, "", portmapConfig(undefined, undefined, IPTABLES))));
+    expect(rulesOf(ctr.id)).toEqual([]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
+  });
+
+  it("a host moving from Go's portmap to ours (nftables by default): our DEL removes Go's iptables chains", async () => {
+    const ctr = await addContainer();
+    succeeded(portmap(GO(), "ADD", ctr, [WEB, DNS]));
+    expect(rulesOf(ctr.id)).not.toEqual([]);
+    succeeded(portmap(PORTMAP, "DEL", ctr, [WEB, DNS]));
     expect(rulesOf(ctr.id)).toEqual([]);
     expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
   });

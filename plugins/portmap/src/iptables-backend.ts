@@ -28,8 +28,11 @@ import {
   iptablesRestore,
   iptablesRunner,
   jumpsTo,
+  listIfPresent,
+  openNftables,
   type IptablesRunner,
 } from "@cni/plugin-kit/netfilter";
+import type { Nftables } from "@cni/netlink";
 import type { PortmapAttachment, PortmapBackend } from "./backend";
 import { destinationOf, mappingsFor, type ContainerAddress } from "./config";
 
@@ -191,6 +194,31 @@ function removeChains(runner: IptablesRunner, family: Family, listed: readonly s
     if (listed.includes("-N " + chain)) input.push("-F " + chain, "-X " + chain);
   }
   if (input.length > 0) iptablesRestore(runner, family, "nat", input, WHO);
+}
+
+/**
+ * Whether this container's DNAT chain may exist in iptables, told without starting a process: iptables-nft
+ * keeps its chains in the nftables `ip`/`ip6 nat` tables we can list; legacy iptables shows a loaded nat
+ * table in /proc/net/ip{,6}_tables_names (then only iptables can tell).
+ */
+export function iptablesMayHaveChain(network: string, containerId: string, netnsPath?: string): boolean {
+  const chain = dnatChainName(network, containerId);
+  const runner = iptablesRunner(netnsPath);
+  let nft: Nftables | undefined;
+  try {
+    nft = openNftables(netnsPath);
+    for (const family of ["ip", "ip6"] as const) {
+      for (const listed of listIfPresent(() => nft?.listChains(family, "nat") ?? [])) if (listed.name === chain) return true;
+    }
+  } catch {
+    return true; // no nf_tables to look in: ask iptables
+  } finally {
+    nft?.close();
+  }
+  for (const file of ["ip_tables_names", "ip6_tables_names"]) {
+    if (runner.readProcNet(file)?.split("\n").includes("nat") === true) return true;
+  }
+  return false;
 }
 
 export function createIptablesBackend(netnsPath?: string): PortmapBackend {

@@ -6,7 +6,7 @@ import { passPrevResultThrough, requirePrevResult, validAttachmentIds } from "@c
 import type { PortmapAttachment, PortmapBackend } from "./backend";
 import { containerAddresses, readPortmapConfig, requireHostIPFamilies, type ContainerAddress, type PortmapConfig } from "./config";
 import { deleteStaleUdpFlows } from "./conntrack";
-import { createIptablesBackend } from "./iptables-backend";
+import { createIptablesBackend, iptablesMayHaveChain } from "./iptables-backend";
 import { enableLocalhostRouting } from "./localhost";
 import { createNftablesBackend } from "./nftables-backend";
 
@@ -34,8 +34,10 @@ export const plugin = definePlugin({
     const conf = readPortmapConfig(args);
     // Without prevResult (or addresses in it) every rule of the container id goes, as the reference's DEL.
     const prevResult = args.config.prevResult;
-    const addresses = prevResult === undefined ? [] : containerAddresses(prevResult, args.ifName);
-    backendOf(conf).del(args.config.name, args.containerId, addresses.length > 0 ? addresses : undefined);
+    const found = prevResult === undefined ? [] : containerAddresses(prevResult, args.ifName);
+    const addresses = found.length > 0 ? found : undefined;
+    backendOf(conf).del(args.config.name, args.containerId, addresses);
+    removeOtherBackendsRules(conf, args.config.name, args.containerId, addresses);
   },
 
   check(args: CmdArgs): void {
@@ -60,6 +62,23 @@ export const plugin = definePlugin({
 
 function attachmentOf(args: CmdArgs, conf: PortmapConfig, addresses: ContainerAddress[]): PortmapAttachment {
   return { network: args.config.name, containerId: args.containerId, addresses, conf };
+}
+
+/**
+ * DEL also removes what the other backend made for this container: a host moving from Go's portmap
+ * (iptables) to ours (nftables by default), or a config whose backend changed, leaves no forwarding behind.
+ * iptables is run only when its chain may be there (iptablesMayHaveChain: no process otherwise).
+ */
+function removeOtherBackendsRules(conf: PortmapConfig, network: string, containerId: string, addresses: ContainerAddress[] | undefined): void {
+  if (conf.backend === "iptables") {
+    try {
+      createNftablesBackend().del(network, containerId, addresses);
+    } catch {
+      // no nf_tables here: no nftables rules either
+    }
+  } else if (iptablesMayHaveChain(network, containerId)) {
+    createIptablesBackend().del(network, containerId, addresses);
+  }
 }
 
 function backendOf(conf: PortmapConfig): PortmapBackend {
