@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runIsolated } from "./lib/isolated";
 import { cleanupAll, createHostNetns, createNetns, inNetns, setSysctls, sysctl, type TestNetns } from "./lib/netns";
 import { failed, succeeded } from "./lib/outcome";
 import { BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall } from "./lib/plugin";
@@ -463,5 +465,44 @@ describe("iptables backend against Go 1.1.1", () => {
     expect(probe(client, "tcp", HOST_V4, 8081)).toMatch(/^FAIL/);
     gc(NETWORK, []);
     expect(rulesOf(first.id)).toEqual([]);
+  });
+});
+
+describe("through cnitool", () => {
+  it("a bridge → portmap conflist with CAP_ARGS portMappings: published on ADD, gone on DEL", () => {
+    const netd = join(work, "net.d");
+    mkdirSync(netd);
+    writeFileSync(
+      join(netd, "10-pmtool.conflist"),
+      JSON.stringify({
+        cniVersion: "1.1.0",
+        name: "pmtool",
+        plugins: [
+          { type: "bridge", bridge: "br-pmtool", isDefaultGateway: true, ipam: { type: "host-local", subnet: "10.32.0.0/24" } },
+          { type: "portmap", capabilities: { portMappings: true } },
+        ],
+      }),
+    );
+    const r = runIsolated(
+      `
+      cnitool netns add c1 >/dev/null
+      CAP_ARGS='{"portMappings":[{"hostPort":18080,"containerPort":8080,"protocol":"tcp"}]}' cnitool add pmtool /var/run/netns/c1 >/dev/null; echo "add=$?"
+      cnitool netns exec c1 ip link set lo up
+      ip netns exec c1 python3 $WORK/server.py c1 8080 5300 > $WORK/server.out 2>&1 &
+      server=$!
+      for i in $(seq 50); do grep -q ready $WORK/server.out 2>/dev/null && break; sleep 0.1; done
+      echo "local: $(python3 $WORK/client.py tcp 127.0.0.1 18080)"
+      echo "gateway: $(python3 $WORK/client.py tcp 10.32.0.1 18080)"
+      CAP_ARGS='{"portMappings":[{"hostPort":18080,"containerPort":8080,"protocol":"tcp"}]}' cnitool check pmtool /var/run/netns/c1; echo "check=$?"
+      cnitool del pmtool /var/run/netns/c1; echo "del=$?"
+      echo "after: $(python3 $WORK/client.py tcp 127.0.0.1 18080)"
+      echo "rules: $(nft list ruleset | grep -c 'comment "cnitool-')"
+      kill $server; wait $server 2>/dev/null; cnitool netns del c1`,
+      ["/var/lib/cni", "/var/run/netns"],
+      { PATH: `${BIN_DIR}:${process.env.PATH ?? ""}`, NETCONFPATH: netd, CNI_PATH: BIN_DIR, WORK: work },
+    );
+    expect(r.stderr).toBe("");
+    for (const line of ["add=0", "local: c1 10.32.0.1", "gateway: c1 10.32.0.1", "check=0", "del=0", "rules: 0"]) expect(r.stdout).toContain(line);
+    expect(r.stdout).toMatch(/after: FAIL/);
   });
 });
