@@ -404,19 +404,39 @@ describe("iptables backend against Go 1.1.1", () => {
   const GO = () => goPlugin("portmap");
   const IPTABLES = { backend: "iptables" };
 
-  it("the same chains, rules and comments as Go's, in both families", async () => {
+  it.each([
+    ["defaults", {}],
+    ["markMasqBit 5", { markMasqBit: 5 }],
+    ["snat false", { snat: false }],
+    ["externalSetMarkChain", { externalSetMarkChain: "KUBE-MARK-MASQ" }],
+    ["conditions", { conditionsV4: ["!", "-d", "198.51.100.0/24"], conditionsV6: ["!", "-s", "2001:db8:9::/64"] }],
+  ])("%s: the same chains, rules and comments as Go's, in both families", async (_, options) => {
     const ctr = await addContainer();
-    succeeded(portmap(GO(), "ADD", ctr, mappings));
+    for (const binary of ["iptables", "ip6tables"]) inNetns(host, binary, ["-t", "nat", "-N", "KUBE-MARK-MASQ"]);
+    succeeded(portmap(GO(), "ADD", ctr, mappings, options));
     const go = { v4: natLines("iptables"), v6: natLines("ip6tables") };
-    succeeded(portmap(GO(), "DEL", ctr, mappings));
+    succeeded(portmap(GO(), "DEL", ctr, mappings, options));
     expect(rulesOf(ctr.id)).toEqual([]);
-    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, IPTABLES));
+    // what Go leaves (shared chains and jumps) stays; ours finds them in place
+    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, { ...IPTABLES, ...options }));
     expect(natLines("iptables")).toEqual(go.v4);
     expect(natLines("ip6tables")).toEqual(go.v6);
     expect(go.v4).toContain("-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT");
     // a second ADD adds nothing
-    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, IPTABLES));
+    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, { ...IPTABLES, ...options }));
     expect(natLines("iptables")).toEqual(go.v4);
+    succeeded(portmap(PORTMAP, "CHECK", ctr, mappings, { ...IPTABLES, ...options }));
+  });
+
+  it("from an empty table, ours writes what Go writes", async () => {
+    const ctr = await addContainer();
+    succeeded(portmap(PORTMAP, "ADD", ctr, mappings, IPTABLES));
+    const ours = { v4: natLines("iptables"), v6: natLines("ip6tables") };
+    succeeded(portmap(PORTMAP, "DEL", ctr, mappings, IPTABLES));
+    for (const binary of ["iptables", "ip6tables"]) for (const flag of ["-F", "-X"]) inNetns(host, binary, ["-t", "nat", flag]);
+    succeeded(portmap(GO(), "ADD", ctr, mappings));
+    expect(natLines("iptables")).toEqual(ours.v4);
+    expect(natLines("ip6tables")).toEqual(ours.v6);
   });
 
   it("Go's DEL removes ours and ours removes Go's", async () => {
