@@ -274,6 +274,39 @@ describe("ours only", () => {
     expect(probe(second.ns, "tcp", HOST_V4, 8080)).toBe(`${first.id} 10.66.0.1`);
   });
 
+  it("the reference nftables backend's table (as its nft -f writes it): our ADD keeps its entry rules, our DEL removes its container's rules", async () => {
+    const theirs = await addContainer();
+    const ours = await addContainer();
+    const entry = "fib daddr type local jump hostports_all";
+    const table = (family: string, dnatTo: string, masquerade: string) => `
+      table ${family} cni_hostport {
+        comment "CNI portmap plugin"
+        chain hostports { tcp dport 8080 dnat to ${dnatTo}:80 comment "${theirs.id}"; }
+        chain hostip_hostports { }
+        chain hostports_all { jump hostip_hostports; jump hostports; }
+        chain prerouting { type nat hook prerouting priority -100; ${entry}; }
+        chain output { type nat hook output priority -100; ${entry}; }
+        chain masquerading { type nat hook postrouting priority 100; ${masquerade}; }
+      }`;
+    const v4 = theirs.address;
+    writeFileSync(
+      join(work, "reference.nft"),
+      table("ip", v4, `ip saddr ${v4} ip daddr ${v4} masquerade comment "${theirs.id}"; ip saddr 127.0.0.1 ip daddr ${v4} masquerade comment "${theirs.id}"`) +
+        table("ip6", "[fd66::2]", `ip6 saddr fd66::2 ip6 daddr fd66::2 masquerade comment "${theirs.id}"`),
+    );
+    inNetns(host, "nft", ["-f", join(work, "reference.nft")]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${theirs.id} ${CLIENT_V4}`);
+    const handles = () => inNetns(host, "nft", ["-a", "list", "chain", "ip", "cni_hostport", "prerouting"]);
+    const before = handles();
+    succeeded(portmap(PORTMAP, "ADD", ours, [{ ...WEB, hostPort: 8081 }]));
+    expect(handles()).toBe(before);
+    expect(probe(client, "tcp", HOST_V4, 8081)).toBe(`${ours.id} ${CLIENT_V4}`);
+    succeeded(portmap(PORTMAP, "DEL", theirs, [WEB]));
+    expect(rulesOf(theirs.id)).toEqual([]);
+    expect(probe(client, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
+    expect(probe(client, "tcp", HOST_V4, 8081)).toBe(`${ours.id} ${CLIENT_V4}`);
+  });
+
   it("an ADD the kernel refuses leaves no rule, in either family", async () => {
     const ctr = await addContainer();
     // a chain of ours that exists with another type: the transaction fails as a whole
