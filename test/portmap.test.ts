@@ -218,8 +218,11 @@ describe.each([
     expect(probe(host, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${HOST_V4}`);
     expect(probe(host, "tcp", "127.0.0.1", 8080)).toBe(`${ctr.id} ${bridgeIP}`);
     expect(sysctl(host, "net/ipv4/conf/pmbr0/route_localnet")).toBe("1");
-    // hairpin: the container reaches itself through the host's address
+    expect(probe(host, "tcp", HOST_V6, 8080)).toBe(`${ctr.id} ${HOST_V6}`);
+    // hairpin: the container reaches itself through the host's address, IPv4 and IPv6
     expect(probe(ctr.ns, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${bridgeIP}`);
+    expect(probe(ctr.ns, "udp", HOST_V4, 5353)).toBe(`${ctr.id} ${bridgeIP}`);
+    expect(probe(ctr.ns, "tcp", HOST_V6, 8080)).toBe(`${ctr.id} fd66::1`);
 
     if (checks) succeeded(portmap(binary(), "CHECK", ctr, [WEB, DNS], extra));
     succeeded(portmap(binary(), "DEL", ctr, [WEB, DNS], extra));
@@ -323,6 +326,18 @@ describe("ours only", () => {
     const error = failed(portmap(PORTMAP, "ADD", ctr, [WEB], { backend: "iptables", externalSetMarkChain: "NO-SUCH-CHAIN" }));
     expect(error.msg).toMatch(/iptables-restore/);
     expect(rulesOf(ctr.id)).toEqual([]);
+  });
+
+  it("masqAll: every forwarded connection reaches the container from the bridge's address; snat false: hairpin and 127.0.0.1 do not work", async () => {
+    const ctr = await addContainer();
+    succeeded(portmap(PORTMAP, "ADD", ctr, [WEB], { masqAll: true }));
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} 10.66.0.1`);
+    expect(probe(client, "tcp", HOST_V6, 8080)).toBe(`${ctr.id} fd66::1`);
+    succeeded(portmap(PORTMAP, "ADD", ctr, [WEB], { snat: false }));
+    expect(probe(client, "tcp", HOST_V4, 8080)).toBe(`${ctr.id} ${CLIENT_V4}`);
+    expect(probe(ctr.ns, "tcp", HOST_V4, 8080)).toMatch(/^FAIL/);
+    expect(probe(host, "tcp", "127.0.0.1", 8080)).toMatch(/^FAIL/);
+    expect(inNetns(host, "nft", ["list", "chain", "ip", "cni_hostport", "masquerading"])).not.toContain(ctr.id);
   });
 
   it("a repeated ADD commits nothing new; a re-ADD with other ports replaces the old ones", async () => {
