@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inNetns, links, type TestNetns } from "./lib/netns";
 import { BIN_DIR, ourPlugin } from "./lib/plugin";
 
-type PluginName = "loopback" | "host-local" | "bridge" | "veth";
-const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth"];
+type PluginName = "loopback" | "host-local" | "bridge" | "veth" | "portmap";
+const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth", "portmap"];
 /** BAD_INPUT_ONLY=bridge,veth narrows a run while working on one executable. */
 const PLUGINS: readonly PluginName[] = ALL_PLUGINS.filter((p) => (process.env.BAD_INPUT_ONLY ?? p).split(",").includes(p));
 const VERBS = ["ADD", "DEL", "CHECK"] as const;
@@ -139,6 +139,14 @@ function baseConfig(plugin: PluginName, version = "1.1.0"): Record<string, unkno
       return { ...common, type: "bridge", bridge: "badbr0", isGateway: true, ipMasq: true, ipam: ipamSection(plugin) };
     case "veth":
       return { ...common, type: "veth", ipMasq: true, ipam: ipamSection(plugin) };
+    case "portmap":
+      return {
+        ...common,
+        type: "portmap",
+        capabilities: { portMappings: true },
+        runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }] },
+        prevResult: prevResultIn(containerOf(plugin).path),
+      };
   }
 }
 
@@ -227,6 +235,22 @@ const BRIDGE_WRONG_TYPES: Array<[key: string, value: unknown]> = [
   ["portIsolation", []],
 ];
 
+const PORTMAP_WRONG_TYPES: Array<[key: string, value: unknown]> = [
+  ["runtimeConfig.portMappings", { hostPort: 8080 }],
+  ["runtimeConfig.portMappings", [8080]],
+  ["runtimeConfig.portMappings", [{ hostPort: "8080", containerPort: 80, protocol: "tcp" }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80.5, protocol: "tcp" }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: 6 }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: 1 }]],
+  ["snat", "yes"],
+  ["masqAll", 1],
+  ["markMasqBit", "13"],
+  ["externalSetMarkChain", true],
+  ["conditionsV4", "! -d 10.0.0.0/8"],
+  ["conditionsV6", [1]],
+  ["backend", 1],
+];
+
 /** Values of the right type that the plugin must refuse, with what the message names. */
 const BRIDGE_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
   ["vlan", 4095, "vlan"],
@@ -248,6 +272,18 @@ const VETH_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
   ["mtu", -1, "mtu"],
   ["ipMasqBackend", "pf", "ipMasqBackend"],
   ["runtimeConfig.mac", "not-a-mac", "runtimeConfig.mac"],
+];
+const PORTMAP_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
+  ["runtimeConfig.portMappings", [{ hostPort: 0, containerPort: 80, protocol: "tcp" }], "portMappings[0].hostPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 65536, containerPort: 80, protocol: "tcp" }], "portMappings[0].hostPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: -80, protocol: "tcp" }], "portMappings[0].containerPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "icmp" }], "portMappings[0].protocol"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80 }], "portMappings[0].protocol"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: "10.0.0.300" }], "portMappings[0].hostIP"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: "fd00::1" }], "portMappings[0].hostIP"],
+  ["markMasqBit", 32, "markMasqBit"],
+  ["backend", "bpf", "backend"],
+  ["conditionsV4", ["ip", "saddr", "banana"], "conditionsV4[2]"],
 ];
 const IPAM_BAD_VALUES: Array<[key: string, value: unknown, mention: string | RegExp]> = [
   ["ipam.ranges", [[{ subnet: "10.222.0.1/24" }]], "host bits"],
@@ -287,7 +323,8 @@ function buildCases(plugin: PluginName): BadCase[] {
     cases.push({ title, command: "ADD", env: {}, stdin: base, ...partial });
   };
   const delegates = plugin === "bridge" || plugin === "veth";
-  const readsCniArgs = plugin !== "loopback";
+  // loopback and portmap never read CNI_ARGS (as the reference's)
+  const readsCniArgs = plugin !== "loopback" && plugin !== "portmap";
 
   // -- the environment, for every per-container verb
   for (const verb of VERBS) {
@@ -357,7 +394,12 @@ function buildCases(plugin: PluginName): BadCase[] {
   // report the IPAM's "not found" first; only loopback reaches the prevResult check, only loopback and
   // bridge the netns (bridge opens it before IPAM, veth after).
   if (plugin === "loopback") add("CHECK without prevResult", { command: "CHECK", code: 7, mention: /prevResult/i });
-  if (plugin !== "host-local") {
+  if (plugin === "portmap") {
+    add("ADD without prevResult", { stdin: { ...base, prevResult: undefined }, code: 7, mention: "chained" });
+    add("CHECK without prevResult", { command: "CHECK", stdin: { ...base, prevResult: undefined }, code: 7, mention: /prevResult/i });
+  }
+  // portmap, like host-local, never opens CNI_NETNS (its rules are the host's)
+  if (plugin !== "host-local" && plugin !== "portmap") {
     // -- CNI_NETNS that is not a network namespace
     for (const [what, path] of Object.entries(notNetns)) {
       add(`ADD: CNI_NETNS is ${what}`, { env: { CNI_NETNS: path }, code: 4, mention: path.slice(0, 200) });
@@ -411,7 +453,8 @@ function buildCases(plugin: PluginName): BadCase[] {
 
   // -- a wrong JSON type for each known key
   const wrongTypes = [...COMMON_WRONG_TYPES];
-  if (plugin !== "loopback") wrongTypes.push(...IPAM_WRONG_TYPES);
+  if (plugin !== "loopback" && plugin !== "portmap") wrongTypes.push(...IPAM_WRONG_TYPES);
+  if (plugin === "portmap") wrongTypes.push(...PORTMAP_WRONG_TYPES);
   if (plugin === "bridge" || plugin === "veth") wrongTypes.push(...MASQ_WRONG_TYPES);
   if (plugin === "bridge") wrongTypes.push(...BRIDGE_WRONG_TYPES);
   for (const [key, value] of wrongTypes) {
@@ -420,7 +463,8 @@ function buildCases(plugin: PluginName): BadCase[] {
   }
   // -- right type, refused value
   const badValues: Array<[string, unknown, string | RegExp]> = [];
-  if (plugin !== "loopback") badValues.push(...IPAM_BAD_VALUES);
+  if (plugin !== "loopback" && plugin !== "portmap") badValues.push(...IPAM_BAD_VALUES);
+  if (plugin === "portmap") badValues.push(...PORTMAP_BAD_VALUES);
   if (plugin === "bridge") badValues.push(...BRIDGE_BAD_VALUES);
   if (plugin === "veth") badValues.push(...VETH_BAD_VALUES);
   for (const [key, value, mention] of badValues) {
@@ -439,7 +483,7 @@ function buildCases(plugin: PluginName): BadCase[] {
     add("ADD: 0.2.0 with two IPv4 range sets", { stdin: withKey(baseConfig(plugin, "0.2.0"), "ipam.ranges", [[{ subnet: "10.222.0.0/24" }], [{ subnet: "10.223.0.0/24" }]]), code: 7, mention: "0.2.0" });
   }
   // -- refused only when used: the data directory, resolv.conf, requested addresses, the name as a path
-  if (plugin !== "loopback") {
+  if (plugin !== "loopback" && plugin !== "portmap") {
     const dataDirFile = NOT_A_NETNS_TARGETS["a regular file"]!;
     add("ADD: ipam.dataDir is a regular file", { stdin: withKey(base, "ipam.dataDir", dataDirFile), code: 5, mention: dataDirFile });
     add("ADD: ipam.resolvConf does not exist", { stdin: withKey(base, "ipam.resolvConf", "/nonexistent/resolv.conf"), code: 5, mention: "/nonexistent/resolv.conf" });
