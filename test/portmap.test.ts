@@ -270,6 +270,25 @@ describe.each([
 });
 
 describe("ours only", () => {
+  it.each([["nftables", {}], ["iptables", { backend: "iptables" }]])(
+    "udp (%s): after DEL, a flow that was forwarded to the container no longer reaches it (the reference's #1190)",
+    async (_, extra) => {
+      const ctr = await addContainer();
+      const other = await addContainer();
+      succeeded(portmap(PORTMAP, "ADD", ctr, [DNS], extra));
+      succeeded(portmap(PORTMAP, "ADD", other, [{ ...DNS, hostPort: 5354 }], extra));
+      const source = [CLIENT_V4, "40054"];
+      const otherSource = [CLIENT_V4, "40055"];
+      expect(probe(client, "udp", HOST_V4, 5353, ...source)).toBe(`${ctr.id} ${CLIENT_V4}`);
+      expect(probe(client, "udp", HOST_V4, 5354, ...otherSource)).toBe(`${other.id} ${CLIENT_V4}`);
+      succeeded(portmap(PORTMAP, "DEL", ctr, [DNS], extra));
+      expect(probe(client, "udp", HOST_V4, 5353, ...source)).toMatch(/^FAIL/);
+      // another container's flow is left alone
+      expect(inNetns(host, "cat", ["/proc/net/nf_conntrack"])).toMatch(/udp .*sport=40055 dport=5354/);
+      expect(probe(client, "udp", HOST_V4, 5354, ...otherSource)).toBe(`${other.id} ${CLIENT_V4}`);
+    },
+  );
+
   it("a neighbour on the bridge reaches a published port through the host's address (nftables)", async () => {
     const first = await addContainer();
     const second = await addContainer();

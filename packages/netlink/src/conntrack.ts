@@ -28,10 +28,11 @@ export class Conntrack extends NetlinkSocketHandle {
 
   /**
    * Delete the entries of `protocol` whose original destination port is one of `ports`, of one address
-   * family (4, 6) or both (undefined): one dump, one delete per entry. Returns how many were deleted.
+   * family (4, 6) or both (undefined), and, with `replySource` (4 or 16 bytes), only those whose replies
+   * come from that address (connections DNATed to it): one dump, one delete per entry. Returns the count.
    */
-  deleteByDestinationPort(protocol: ConntrackProtocol, ports: readonly number[], family?: 4 | 6): number {
+  deleteByDestinationPort(protocol: ConntrackProtocol, ports: readonly number[], family?: 4 | 6, replySource?: Uint8Array): number {
     const af = family === undefined ? AF_UNSPEC : family === 4 ? AF_INET : AF_INET6;
-    return this.run("conntrackDeleteByDstPort", (n, fd) => n.conntrackDeleteByDstPort(fd, af, IPPROTO[protocol], ports));
+    return this.run("conntrackDeleteByDstPort", (n, fd) => n.conntrackDeleteByDstPort(fd, af, IPPROTO[protocol], ports, replySource));
   }
 }

@@ -5,7 +5,7 @@ import { definePlugin, type CmdArgs, type Result } from "@cni/skel";
 import { passPrevResultThrough, requirePrevResult, validAttachmentIds } from "@cni/plugin-kit";
 import type { PortmapAttachment, PortmapBackend } from "./backend";
 import { containerAddresses, readPortmapConfig, requireHostIPFamilies, type ContainerAddress, type PortmapConfig } from "./config";
-import { deleteStaleUdpFlows } from "./conntrack";
+import { deleteForwardedUdpFlows, deleteStaleUdpFlows } from "./conntrack";
 import { createIptablesBackend, iptablesMayHaveChain } from "./iptables-backend";
 import { enableLocalhostRouting } from "./localhost";
 import { createNftablesBackend } from "./nftables-backend";
@@ -38,6 +38,7 @@ export const plugin = definePlugin({
     const addresses = found.length > 0 ? found : undefined;
     backendOf(conf).del(args.config.name, args.containerId, addresses);
     removeOtherBackendsRules(conf, args.config.name, args.containerId, addresses);
+    if (addresses !== undefined) deleteForwardedUdpFlows(conf.mappings, addresses);
   },
 
   check(args: CmdArgs): void {

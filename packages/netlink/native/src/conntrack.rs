@@ -22,9 +22,14 @@ const AF_UNSPEC: u8 = 0;
 
 // enum ctattr_type
 const CTA_TUPLE_ORIG: u16 = 1;
+const CTA_TUPLE_REPLY: u16 = 2;
 const CTA_ZONE: u16 = 18;
 // enum ctattr_tuple
+const CTA_TUPLE_IP: u16 = 1;
 const CTA_TUPLE_PROTO: u16 = 2;
+// enum ctattr_ip
+const CTA_IP_V4_SRC: u16 = 1;
+const CTA_IP_V6_SRC: u16 = 3;
 // enum ctattr_l4proto
 const CTA_PROTO_NUM: u16 = 1;
 const CTA_PROTO_DST_PORT: u16 = 3;
@@ -55,12 +60,14 @@ pub struct Entry {
     pub zone: Option<Vec<u8>>,
     pub protocol: Option<u8>,
     pub dst_port: Option<u16>,
+    /// the reply tuple's source address: where a DNATed connection really goes
+    pub reply_src: Option<Vec<u8>>,
 }
 
 /// A dumped IPCTNL_MSG_CT_NEW payload (nfgenmsg + attributes).
 pub fn parse_entry(payload: &[u8]) -> Option<Entry> {
     let family = *payload.first()?;
-    let mut entry = Entry { family, orig_tuple: Vec::new(), zone: None, protocol: None, dst_port: None };
+    let mut entry = Entry { family, orig_tuple: Vec::new(), zone: None, protocol: None, dst_port: None, reply_src: None };
     let mut has_tuple = false;
     for (attr, value) in nl::attrs_after(payload, 4) {
         match attr {
@@ -76,6 +83,18 @@ pub fn parse_entry(payload: &[u8]) -> Option<Entry> {
                             CTA_PROTO_NUM => entry.protocol = proto_value.first().copied(),
                             CTA_PROTO_DST_PORT => entry.dst_port = proto_value.get(0..2).map(|b| u16::from_be_bytes([b[0], b[1]])),
                             _ => {}
+                        }
+                    }
+                }
+            }
+            CTA_TUPLE_REPLY => {
+                for (tuple_attr, tuple_value) in nl::attrs(value) {
+                    if tuple_attr != CTA_TUPLE_IP {
+                        continue;
+                    }
+                    for (ip_attr, ip_value) in nl::attrs(tuple_value) {
+                        if ip_attr == CTA_IP_V4_SRC || ip_attr == CTA_IP_V6_SRC {
+                            entry.reply_src = Some(ip_value.to_vec());
                         }
                     }
                 }
@@ -98,16 +117,18 @@ pub fn delete_request(entry: &Entry) -> MsgBuilder {
 }
 
 /// Delete the entries of `family` (AF_INET/AF_INET6 number, 0 = any) and transport `protocol` whose original
-/// destination port is in `dst_ports`. An entry gone between the dump and its delete (ENOENT) is not an
-/// error. Returns how many were deleted.
-pub fn delete_by_dst_port(sock: Socket, family: u8, protocol: u8, dst_ports: &[u16]) -> Result<u32> {
+/// destination port is in `dst_ports` and, when `reply_src` is given, whose reply comes from that address
+/// (4 or 16 bytes: the connections DNATed to it). An entry gone between the dump and its delete (ENOENT)
+/// is not an error. Returns how many were deleted.
+pub fn delete_by_dst_port(sock: Socket, family: u8, protocol: u8, dst_ports: &[u16], reply_src: Option<&[u8]>) -> Result<u32> {
     let replies = sock.dump(dump_request).map_err(|e| e.about("conntrackDelete", "dump"))?;
     let mut deleted = 0;
     for reply in replies.iter().filter(|r| r.msg_type == msg_type(IPCTNL_MSG_CT_NEW)) {
         let Some(entry) = parse_entry(&reply.payload) else { continue };
         let wanted = (family == AF_UNSPEC || entry.family == family)
             && entry.protocol == Some(protocol)
-            && entry.dst_port.is_some_and(|port| dst_ports.contains(&port));
+            && entry.dst_port.is_some_and(|port| dst_ports.contains(&port))
+            && reply_src.is_none_or(|address| entry.reply_src.as_deref() == Some(address));
         if !wanted {
             continue;
         }
@@ -167,7 +188,7 @@ mod tests {
     #[test]
     fn delete_request_is_conntracks_up_to_the_tuple() {
         let golden = hex(DELETE_ORIG);
-        let entry = Entry { family: 2, orig_tuple: golden[24..].to_vec(), zone: None, protocol: Some(17), dst_port: Some(5353) };
+        let entry = Entry { family: 2, orig_tuple: golden[24..].to_vec(), zone: None, protocol: Some(17), dst_port: Some(5353), reply_src: None };
         let mut msg = delete_request(&entry);
         msg.add_flags(nl::NLM_F_REQUEST | nl::NLM_F_ACK);
         let ours = msg.finish(7);
@@ -178,11 +199,19 @@ mod tests {
         assert_eq!(ours[16..], golden[16..]);
     }
 
+    /// the reply tuple conntrack sent next for the same entry (from 10.2.2.2:5353 to 10.1.1.1:4000)
+    const REPLY_TUPLE: &str = concat!(
+        "34000280",
+        "14000180", "080001000a020202", "080002000a010101",
+        "1c000280", "0500010011000000", "0600020014e90000", "060003000fa00000",
+    );
+
     #[test]
     fn parse_entry_reads_the_original_tuple() {
-        // a dumped IPCTNL_MSG_CT_NEW payload: nfgenmsg, the original tuple above, a zone
+        // a dumped IPCTNL_MSG_CT_NEW payload: nfgenmsg, the original and reply tuples above, a zone
         let golden = hex(DELETE_ORIG);
         let mut payload = golden[16..].to_vec();
+        payload.extend_from_slice(&hex(REPLY_TUPLE));
         payload.extend_from_slice(&hex("0600120000050000"));
         let entry = parse_entry(&payload).unwrap();
         assert_eq!(entry.family, 2);
@@ -190,5 +219,6 @@ mod tests {
         assert_eq!(entry.dst_port, Some(5353));
         assert_eq!(entry.orig_tuple, golden[24..].to_vec());
         assert_eq!(entry.zone, Some(vec![0, 5]));
+        assert_eq!(entry.reply_src, Some(vec![10, 2, 2, 2]));
     }
 }

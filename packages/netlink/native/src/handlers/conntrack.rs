@@ -12,7 +12,7 @@ pub static EXPORTS: &[Export] = &[export!("conntrackDeleteByDstPort", conntrack_
 /// At most this many ports per call (a config lists a handful).
 const MAX_PORTS: usize = 65535;
 
-/// conntrackDeleteByDstPort(fd, family: 0 | 2 | 10, protocol: number, ports: number[]) -> number deleted
+/// conntrackDeleteByDstPort(fd, family: 0 | 2 | 10, protocol: number, ports: number[], replySource?: Uint8Array) -> number deleted
 fn conntrack_delete_by_dst_port(env: &Env, args: &Args) -> Result<napi_value> {
     let sock = socket(env, args)?;
     let family = arg_u32(env, args, 1, "family")?;
@@ -35,6 +35,10 @@ fn conntrack_delete_by_dst_port(env: &Env, args: &Args) -> Result<napi_value> {
         }
         ports.push(port as u16);
     }
-    let deleted = conntrack::delete_by_dst_port(sock, family as u8, protocol as u8, &ports)?;
+    let reply_src = args.get(env, 4).map(|value| env.to_bytes(value)).transpose()?;
+    if reply_src.as_ref().is_some_and(|address| address.len() != 4 && address.len() != 16) {
+        return Err(Error::invalid("replySource must be 4 or 16 bytes"));
+    }
+    let deleted = conntrack::delete_by_dst_port(sock, family as u8, protocol as u8, &ports, reply_src.as_deref())?;
     Ok(env.number(deleted as f64))
 }
