@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inNetns, links, type TestNetns } from "./lib/netns";
 import { BIN_DIR, ourPlugin } from "./lib/plugin";
 
-type PluginName = "loopback" | "host-local" | "bridge" | "veth" | "tuning";
-const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth", "tuning"];
+type PluginName = "loopback" | "host-local" | "bridge" | "veth" | "tuning" | "portmap";
+const ALL_PLUGINS: readonly PluginName[] = ["loopback", "host-local", "bridge", "veth", "tuning", "portmap"];
 /** BAD_INPUT_ONLY=bridge,veth narrows a run while working on one executable. */
 const PLUGINS: readonly PluginName[] = ALL_PLUGINS.filter((p) => (process.env.BAD_INPUT_ONLY ?? p).split(",").includes(p));
 const VERBS = ["ADD", "DEL", "CHECK"] as const;
@@ -142,6 +142,14 @@ function baseConfig(plugin: PluginName, version = "1.1.0"): Record<string, unkno
     case "tuning":
       // chained: prevResult is part of a valid config; the sysctl needs no link, so ADD succeeds without one
       return { ...common, type: "tuning", dataDir: dataDirOf(plugin), sysctl: { "net.core.somaxconn": "512" }, prevResult: prevResultIn(containerOf(plugin).path) };
+    case "portmap":
+      return {
+        ...common,
+        type: "portmap",
+        capabilities: { portMappings: true },
+        runtimeConfig: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: "tcp" }] },
+        prevResult: prevResultIn(containerOf(plugin).path),
+      };
   }
 }
 
@@ -230,6 +238,22 @@ const BRIDGE_WRONG_TYPES: Array<[key: string, value: unknown]> = [
   ["portIsolation", []],
 ];
 
+const PORTMAP_WRONG_TYPES: Array<[key: string, value: unknown]> = [
+  ["runtimeConfig.portMappings", { hostPort: 8080 }],
+  ["runtimeConfig.portMappings", [8080]],
+  ["runtimeConfig.portMappings", [{ hostPort: "8080", containerPort: 80, protocol: "tcp" }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80.5, protocol: "tcp" }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: 6 }]],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: 1 }]],
+  ["snat", "yes"],
+  ["masqAll", 1],
+  ["markMasqBit", "13"],
+  ["externalSetMarkChain", true],
+  ["conditionsV4", "! -d 10.0.0.0/8"],
+  ["conditionsV6", [1]],
+  ["backend", 1],
+];
+
 /** Values of the right type that the plugin must refuse, with what the message names. */
 const BRIDGE_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
   ["vlan", 4095, "vlan"],
@@ -286,6 +310,18 @@ const VETH_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
   ["ipMasqBackend", "pf", "ipMasqBackend"],
   ["runtimeConfig.mac", "not-a-mac", "runtimeConfig.mac"],
 ];
+const PORTMAP_BAD_VALUES: Array<[key: string, value: unknown, mention: string]> = [
+  ["runtimeConfig.portMappings", [{ hostPort: 0, containerPort: 80, protocol: "tcp" }], "portMappings[0].hostPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 65536, containerPort: 80, protocol: "tcp" }], "portMappings[0].hostPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: -80, protocol: "tcp" }], "portMappings[0].containerPort"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "icmp" }], "portMappings[0].protocol"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80 }], "portMappings[0].protocol"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: "10.0.0.300" }], "portMappings[0].hostIP"],
+  ["runtimeConfig.portMappings", [{ hostPort: 8080, containerPort: 80, protocol: "tcp", hostIP: "fd00::1" }], "portMappings[0].hostIP"],
+  ["markMasqBit", 32, "markMasqBit"],
+  ["backend", "bpf", "backend"],
+  ["conditionsV4", ["ip", "saddr", "banana"], "conditionsV4[2]"],
+];
 const IPAM_BAD_VALUES: Array<[key: string, value: unknown, mention: string | RegExp]> = [
   ["ipam.ranges", [[{ subnet: "10.222.0.1/24" }]], "host bits"],
   ["ipam.ranges", [[{ subnet: "10.222.0.0/31" }]], "too small"],
@@ -324,7 +360,8 @@ function buildCases(plugin: PluginName): BadCase[] {
     cases.push({ title, command: "ADD", env: {}, stdin: base, ...partial });
   };
   const delegates = plugin === "bridge" || plugin === "veth";
-  const readsCniArgs = plugin !== "loopback";
+  // loopback and portmap never read CNI_ARGS (as the reference's)
+  const readsCniArgs = plugin !== "loopback" && plugin !== "portmap";
   const usesIpam = plugin === "host-local" || delegates;
 
   // -- the environment, for every per-container verb
@@ -393,12 +430,17 @@ function buildCases(plugin: PluginName): BadCase[] {
     add("GC with a bad attachment", { command: "GC", stdin: { ...base, "cni.dev/valid-attachments": [{ containerID: 1, ifname: "eth0" }] }, code: 7, mention: "containerID" });
   }
   // Bridge and veth CHECK their IPAM before anything else (as the reference), so with no lease they
-  // report the IPAM's "not found" first; only loopback and tuning reach the prevResult check, and all but
-  // veth and host-local the netns (bridge opens it before IPAM, veth after).
+  // report the IPAM's "not found" first; only loopback, tuning and portmap reach the prevResult check, and
+  // all but veth, host-local and portmap the netns (bridge opens it before IPAM, veth after).
   if (plugin === "loopback" || plugin === "tuning") {
     add("CHECK without prevResult", { command: "CHECK", stdin: { ...base, prevResult: undefined }, code: 7, mention: /prevResult/i });
   }
-  if (plugin !== "host-local") {
+  if (plugin === "portmap") {
+    add("ADD without prevResult", { stdin: { ...base, prevResult: undefined }, code: 7, mention: "chained" });
+    add("CHECK without prevResult", { command: "CHECK", stdin: { ...base, prevResult: undefined }, code: 7, mention: /prevResult/i });
+  }
+  // portmap, like host-local, never opens CNI_NETNS (its rules are the host's)
+  if (plugin !== "host-local" && plugin !== "portmap") {
     // -- CNI_NETNS that is not a network namespace
     for (const [what, path] of Object.entries(notNetns)) {
       add(`ADD: CNI_NETNS is ${what}`, { env: { CNI_NETNS: path }, code: 4, mention: path.slice(0, 200) });
@@ -453,6 +495,7 @@ function buildCases(plugin: PluginName): BadCase[] {
   // -- a wrong JSON type for each known key
   const wrongTypes = [...COMMON_WRONG_TYPES];
   if (usesIpam) wrongTypes.push(...IPAM_WRONG_TYPES);
+  if (plugin === "portmap") wrongTypes.push(...PORTMAP_WRONG_TYPES);
   if (plugin === "bridge" || plugin === "veth") wrongTypes.push(...MASQ_WRONG_TYPES);
   if (plugin === "bridge") wrongTypes.push(...BRIDGE_WRONG_TYPES);
   if (plugin === "tuning") wrongTypes.push(...TUNING_WRONG_TYPES);
@@ -463,6 +506,7 @@ function buildCases(plugin: PluginName): BadCase[] {
   // -- right type, refused value
   const badValues: Array<[string, unknown, string | RegExp]> = [];
   if (usesIpam) badValues.push(...IPAM_BAD_VALUES);
+  if (plugin === "portmap") badValues.push(...PORTMAP_BAD_VALUES);
   if (plugin === "bridge") badValues.push(...BRIDGE_BAD_VALUES);
   if (plugin === "veth") badValues.push(...VETH_BAD_VALUES);
   if (plugin === "tuning") badValues.push(...TUNING_BAD_VALUES);

@@ -448,6 +448,49 @@ export function podsPerNodeBench(pods: number, masquerade: "off" | "nftables", r
   };
 }
 
+/**
+ * portmap chained after bridge (no masquerade), 4 mappings (tcp and udp, one with a hostIP): the portmap
+ * ADD and DEL timed, the bridge calls around them untimed. Ours writes nftables over netlink; Go 1.1.1 runs
+ * iptables. Each side maps its own host ports.
+ */
+const portmapBench: Bench = {
+  id: "portmap",
+  rows: ["portmap ADD (after bridge), 4 mappings", "portmap DEL, 4 mappings"],
+  plugins: { ours: ["bridge", "host-local", "portmap"], go: ["bridge", "host-local", "portmap"] },
+  rounds: (n) => n,
+  prepare(context) {
+    const containers = perSideNetns(context, "pm");
+    const bridges = {} as Record<Implementation, string>;
+    const portmaps = {} as Record<Implementation, string>;
+    for (const [side, base] of [["ours", 20000], ["go", 21000]] as const) {
+      bridges[side] = writeConfig(context.workDir, `pm-bridge-${side}.json`, bridgeConfig(side, join(context.workDir, `ipam-${side}`), "off"));
+      const portMappings = [
+        { hostPort: base, containerPort: 80, protocol: "tcp" },
+        { hostPort: base + 1, containerPort: 443, protocol: "tcp" },
+        { hostPort: base + 2, containerPort: 53, protocol: "udp" },
+        { hostPort: base + 3, containerPort: 8080, protocol: "tcp", hostIP: "127.0.0.1" },
+      ];
+      portmaps[side] = writeConfig(context.workDir, `pm-${side}.json`, { cniVersion: "1.0.0", name: `bench-br-${side}`, type: "portmap", runtimeConfig: { portMappings } });
+    }
+    const [addRow, delRow] = portmapBench.rows as [string, string];
+    return {
+      build(implementation, round) {
+        const dir = context.binDir[implementation];
+        const env = (verb: string): Record<string, string> => cniEnv(verb, `bench-pm-${round}`, containers[implementation], dir);
+        const brKey = `${implementation}-pm-br`;
+        const bridge = { plugin: "bridge", argv: [join(dir, "bridge")], stdinPath: bridges[implementation] };
+        const portmap = { plugin: "portmap", argv: [join(dir, "portmap")], stdinPath: portmaps[implementation], prevResultOf: brKey };
+        return [
+          { ...bridge, env: env("ADD"), key: brKey },
+          { ...portmap, row: addRow, env: env("ADD") },
+          { ...portmap, row: delRow, env: env("DEL") },
+          { ...bridge, env: env("DEL"), prevResultOf: brKey },
+        ];
+      },
+    };
+  },
+};
+
 /** Every benchmark, in report order. */
 export const BENCHES: readonly Bench[] = [
   versionBench,
@@ -472,6 +515,7 @@ export const BENCHES: readonly Bench[] = [
     podsPerNodeBench(100, masquerade, (n) => Math.max(10, Math.ceil(n / 4))),
     podsPerNodeBench(400, masquerade, (n) => Math.max(10, Math.ceil(n / 5))),
   ]),
+  portmapBench,
   // last: its 20 processes at once lift the load average, which the quiet-machine gate samples before each
   // benchmark (bench/lib/load.ts)
   concurrentBridgeBench,

@@ -8,6 +8,7 @@
 import { plugin as bridge } from "@cni/plugin-bridge";
 import { plugin as hostLocal } from "@cni/plugin-host-local";
 import { plugin as loopback } from "@cni/plugin-loopback";
+import { plugin as portmap } from "@cni/plugin-portmap";
 import { plugin as tuning } from "@cni/plugin-tuning";
 import { plugin as veth } from "@cni/plugin-veth";
 import type { Plugin } from "@cni/skel";
@@ -17,6 +18,7 @@ export const PLUGINS: PluginRegistry = new Map<string, Plugin>([
   ["bridge", bridge],
   ["host-local", hostLocal],
   ["loopback", loopback],
+  ["portmap", portmap],
   // the reference's name for veth's job: Go `"type": "ptp"` configs run unchanged
   ["ptp", veth],
   ["tuning", tuning],

@@ -90,6 +90,8 @@ export interface NativeAddon {
   nftListChains(fd: number, family: string | null, table: string | null): Obj[];
   nftListRules(fd: number, family: string, table: string, chain: string | null, commentPrefix: string | null): Obj[];
   nftDeleteRulesByCommentPrefix(fd: number, family: string, table: string, chain: string, prefix: string): number;
+  // conntrack (handlers/conntrack.rs), on a NETLINK_NETFILTER socket
+  conntrackDeleteByDstPort(fd: number, family: number, protocol: number, ports: readonly number[], replySource?: Uint8Array): number;
 }
 
 let loaded: NativeAddon | undefined;

@@ -29,5 +29,6 @@ export type { WriteFileOptions, FileTime } from "./files";
 export type * from "./types";
 export { RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_HOST, IFF_ALLMULTI } from "./types";
 export { Nftables } from "./nftables";
+export { Conntrack, type ConntrackProtocol } from "./conntrack";
 export type * from "./nftables-types";
 export { NFT_REG_1, NFT_REG_2 } from "./nftables-types";

@@ -34,7 +34,7 @@ const NATIVE_FUNCTIONS = {
   routeReplace: true, routeAppend: true, routeDel: true, routeList: true, netnsCreate: true, netnsDelete: true,
   netnsCheck: true, netnsIsNetns: true, netnsSame: true, netnsExec: true, sysctlGet: true, sysctlSet: true, sysctlGetMany: true, sysctlExchange: true, flock: true,
   readFd: true, writeFd: true, fileIdentity: true, nftCommit: true, nftListTables: true, nftListChains: true,
-  nftListRules: true, nftDeleteRulesByCommentPrefix: true,
+  nftListRules: true, nftDeleteRulesByCommentPrefix: true, conntrackDeleteByDstPort: true,
   fileOpen: true, fileClose: true, fileRead: true, fileWrite: true, fileUnlink: true, fileRename: true,
   fileStat: true, fileSetTimes: true, fileAccess: true, dirCreate: true, dirRemoveTree: true, dirList: true,
 } as const satisfies Record<keyof NativeAddon, true>;

@@ -9,9 +9,9 @@
 //!                      objects, and the shared link lookups (`resolve_index`, `fetch_link`).
 //! - `js/build.rs`      JS object builders (Rust struct -> plain JS object with the fields types.ts declares).
 //! - `handlers/*.rs`    the JS-callable functions, one module per domain (socket, link, vlan, addr, route,
-//!                      netns, sys, file, nft). Each has `pub static EXPORTS`,
+//!                      netns, sys, file, nft, conntrack). Each has `pub static EXPORTS`,
 //!                      and `handlers/mod.rs::TABLES` lists them: adding a domain = `pub mod x;` + one line.
-//! - `link.rs`, `addr.rs`, `route.rs`, `vlan.rs` (and `nft/`): message encoders/decoders over `nl.rs`,
+//! - `link.rs`, `addr.rs`, `route.rs`, `vlan.rs` (and `nft/`, `conntrack.rs`): message encoders/decoders over `nl.rs`,
 //!                      pure code, tested with golden bytes captured from iproute2 and the kernel
 //!                      (`golden.rs`).
 //! - `socket.rs`        one netlink socket of a `Protocol` (Route, Netfilter): request/ack, single reply, dump;
@@ -37,6 +37,7 @@ macro_rules! export {
 }
 
 pub mod addr;
+pub mod conntrack;
 pub mod error;
 pub mod files;
 pub mod link;

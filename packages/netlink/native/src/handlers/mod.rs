@@ -10,6 +10,7 @@
 use crate::napi::Export;
 
 pub mod addr;
+pub mod conntrack;
 pub mod file;
 pub mod link;
 pub mod netns;
@@ -32,4 +33,5 @@ pub static TABLES: &[&[Export]] = &[
     sys::EXPORTS,
     file::EXPORTS,
     nft::EXPORTS,
+    conntrack::EXPORTS,
 ];
