@@ -35,18 +35,22 @@ function requireAddon(): object {
 // requiring again is pointless). Then we copy the embedded file ourselves into a private directory under
 // the first base directory that allows exec, and dlopen it from there.
 
-/** The base directories tried, in order, when no caller says otherwise. */
-export const DEFAULT_ADDON_COPY_DIRECTORIES: readonly string[] = ["/dev/shm", "/run", "/var/run", "/var/tmp"];
+/** Where a compiled executable may copy its embedded addon when dlopen from $TMPDIR fails. */
+export interface AddonCopyOptions {
+  /** base directories, tried in order; one that is missing, read-only or noexec is skipped */
+  readonly bases: readonly string[];
+  /** the private directory made in a base and holding the copy (one name per application: its executables share the copy) */
+  readonly directoryName: string;
+}
 
-let copyDirectories: readonly string[] = DEFAULT_ADDON_COPY_DIRECTORIES;
+/** What the loader uses unless an application says otherwise (configureAddonCopy). */
+export const DEFAULT_ADDON_COPY: AddonCopyOptions = { bases: ["/dev/shm", "/run", "/var/run", "/var/tmp"], directoryName: "rtnetlink-node" };
 
-/**
- * Where a compiled executable may copy its embedded addon when dlopen from $TMPDIR fails: base
- * directories, tried in order (a private `cni-rtnetlink` directory is made in the first that works). Set
- * before the first addon call; an application adds its own state directory here.
- */
-export function setAddonCopyDirectories(directories: readonly string[]): void {
-  copyDirectories = directories;
+let copyOptions: AddonCopyOptions = DEFAULT_ADDON_COPY;
+
+/** Set where the addon is copied when $TMPDIR is noexec (before the first addon call). */
+export function configureAddonCopy(options: AddonCopyOptions): void {
+  copyOptions = options;
 }
 
 interface BunRuntime {
@@ -60,9 +64,9 @@ function loadAddon(): object {
     const bun = (globalThis as { Bun?: BunRuntime }).Bun;
     const embedded = bun?.embeddedFiles?.find((file) => file.name?.endsWith(".node") === true)?.name;
     if (embedded === undefined) throw failure;
-    for (const base of copyDirectories) {
+    for (const base of copyOptions.bases) {
       try {
-        return dlopenCopy(`/$bunfs/root/${embedded}`, `${base}/cni-rtnetlink`, embedded);
+        return dlopenCopy(`/$bunfs/root/${embedded}`, `${base}/${copyOptions.directoryName}`, embedded);
       } catch {
         // not writable, noexec, or missing: next candidate
       }

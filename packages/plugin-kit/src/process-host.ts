@@ -3,7 +3,7 @@
 // @cni/netlink's binary), which the plugin loads for its work anyway. node:fs is never loaded on the
 // per-call path then (about 3 ms of start-up in a compiled plugin).
 import { fileIdentity, readFd, writeFd } from "@cni/host-files";
-import { setAddonCopyDirectories } from "@cni/netlink/addon";
+import { configureAddonCopy, type AddonCopyOptions } from "@cni/netlink/addon";
 import { MAX_STDIN_BYTES, setProcessHost, type FileIdentity, type ProcessHost } from "@cni/skel";
 
 /** fd 0 */
@@ -25,12 +25,16 @@ export const addonProcessHost: ProcessHost = {
 
 /**
  * Where a plugin executable copies its embedded addon when $TMPDIR is noexec: the usual exec-capable
- * bases, then CNI's own state directory (present on every CNI node), then /var/tmp.
+ * bases, then CNI's own state directory (present on every CNI node), then /var/tmp; one private
+ * directory for every plugin of this project.
  */
-export const PLUGIN_ADDON_COPY_DIRECTORIES: readonly string[] = ["/dev/shm", "/run", "/var/run", "/var/lib/cni", "/var/tmp"];
+export const PLUGIN_ADDON_COPY: AddonCopyOptions = {
+  bases: ["/dev/shm", "/run", "/var/run", "/var/lib/cni", "/var/tmp"],
+  directoryName: "cni-rtnetlink",
+};
 
-/** Make skel use the addon-backed host for this process, and the addon loader CNI's copy directories. */
+/** Make skel use the addon-backed host for this process, and the addon loader CNI's copy places. */
 export function installAddonProcessHost(): void {
-  setAddonCopyDirectories(PLUGIN_ADDON_COPY_DIRECTORIES);
+  configureAddonCopy(PLUGIN_ADDON_COPY);
   setProcessHost(addonProcessHost);
 }
