@@ -5,7 +5,8 @@
 // The literal `require("../rtnetlink.node")` matters: esbuild (--format=cjs --external:*.node) keeps it in
 // the bundle, and `bun build --compile` then embeds build/rtnetlink.node. Under vitest (ESM) `require`
 // is undefined (a ReferenceError) and createRequire resolves the same file relative to this module.
-export { call, Errno, NetlinkError } from "./errors";
+// What every caller of the addon wraps its calls in: a thrown addon error becomes a NetlinkError.
+export { call } from "./errors";
 
 let loaded: object | undefined;
 
