@@ -13,7 +13,8 @@ import { BIN_DIR, ourPlugin, runPlugin, type PluginCall, type PluginOutput } fro
 const NETWORK = "hostile";
 const BRIDGE_NAME = "hobr0";
 const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
-// where the addon loader copies the addon when the temp directory is noexec (packages/netlink/src/addon.ts)
+// where the addon loader copies the addon when the temp directory is noexec (the kit's PLUGIN_ADDON_COPY,
+// packages/plugin-kit/src/process-host.ts, given to packages/netlink/src/addon.ts)
 const FALLBACK_CACHES = ["/dev/shm", "/run", "/var/run", "/var/lib/cni", "/var/tmp"].map((base) => `${base}/cni-rtnetlink`);
 const preexistingCaches = new Set(FALLBACK_CACHES.filter((dir) => existsSync(dir)));
 

@@ -1,5 +1,6 @@
 // `cnitool netns add|del|list|exec`: named network namespaces for runtimes and scripts, through
-// @cni/netlink (bind mounts as `ip netns add` makes them; fork+setns+execve for exec).
+// @cni/netlink (bind mounts as `ip netns add` makes them) and @cni/host-files (fork+setns+execve for exec).
+import { execInNetns } from "@cni/host-files";
 import { NETNS_RUN_DIR, NetlinkError, netns } from "@cni/netlink";
 
 interface NetnsToolIO {
@@ -80,13 +81,14 @@ export function netnsExecCommand(args: readonly string[], io: NetnsToolIO): numb
       }
     case "exec":
       if (name === undefined || command.length === 0) break;
+      const path = name.includes("/") ? name : netns.pathOf(name);
       try {
-        netns.check(name.includes("/") ? name : netns.pathOf(name));
+        netns.check(path);
       } catch (thrown) {
         return fail(thrown, namespaceWords(name), EXIT_NO_NAMESPACE);
       }
       try {
-        return netns.exec(name, command, io.env);
+        return execInNetns(path, command, io.env);
       } catch (thrown) {
         // the command was not found or could not be executed
         const error = NetlinkError.from(thrown);

@@ -1,138 +1,73 @@
-// Loading the Rust addon (packages/netlink/native -> rtnetlink.node), lazily on first use so that a
-// plugin's VERSION never pays for it.
+// Loading the one Rust addon binary (packages/netlink/native -> rtnetlink.node), lazily on first use so
+// that a plugin's VERSION never pays for it. @cni/netlink (native.ts) and @cni/host-files each declare the
+// functions they call and get them from here: one `.node`, loaded once per process, whatever imports it.
 //
 // The literal `require("../rtnetlink.node")` matters: esbuild (--format=cjs --external:*.node) keeps it in
 // the bundle, and `bun build --compile` then embeds build/rtnetlink.node. Under vitest (ESM) `require`
 // is undefined (a ReferenceError) and createRequire resolves the same file relative to this module.
-import type { NftOp } from "./nftables-types";
-import type { BridgeOptions, DirectoryEntry, FileIdentity, FileStatus, VethOptions } from "./types";
+// What every caller of the addon wraps its calls in: a thrown addon error becomes a NetlinkError.
+export { call } from "./errors";
 
-type Obj = Record<string, unknown>;
-
-/** Netlink protocol families `open` accepts (linux/netlink.h NETLINK_*). */
-export const NetlinkProtocol = { route: 0, netfilter: 12 } as const;
-export type NetlinkProtocol = (typeof NetlinkProtocol)[keyof typeof NetlinkProtocol];
+let loaded: object | undefined;
 
 /**
- * What the addon exports (see native/src/handlers/*.rs, one EXPORTS table per domain); the first argument
- * of socket calls is the fd from `open`.
+ * The addon's exports, loaded on first call, as the caller's declaration of the functions it uses
+ * (`NetlinkNative`, `HostFilesNative`); test/addon-exports.test.ts in @cni/host-files checks that the
+ * binary exports exactly the union of those declarations.
  */
-export interface NativeAddon {
-  open(nsPath: string | null, protocol?: NetlinkProtocol): number;
-  close(fd: number): void;
-  linkGet(fd: number, link: string | number): Obj;
-  linkList(fd: number): Obj[];
-  linkAddBridge(fd: number, opts: BridgeOptions): void;
-  linkAddVeth(fd: number, opts: VethOptions): void;
-  linkDel(fd: number, link: string | number): void;
-  linkSetUp(fd: number, link: string | number): void;
-  linkSetDown(fd: number, link: string | number): void;
-  linkSetMtu(fd: number, link: string | number, mtu: number): void;
-  linkSetMac(fd: number, link: string | number, mac: string): void;
-  linkSetMaster(fd: number, link: string | number, master: string | number): void;
-  linkSetNoMaster(fd: number, link: string | number): void;
-  linkSetPromisc(fd: number, link: string | number, on: boolean): void;
-  linkSetAllmulti(fd: number, link: string | number, on: boolean): void;
-  linkSetNetns(fd: number, link: string | number, nsPath: string): void;
-  linkSetName(fd: number, link: string | number, name: string): void;
-  linkSetTxQLen(fd: number, link: string | number, len: number): void;
-  linkSetAlias(fd: number, link: string | number, alias: string): void;
-  bridgePortSetFlags(fd: number, link: string | number, flags: Obj): void;
-  bridgePortGet(fd: number, link: string | number): Obj;
-  bridgeVlanAdd(fd: number, link: string | number, vid: number, opts: Obj): void;
-  bridgeVlanDel(fd: number, link: string | number, vid: number, opts: Obj): void;
-  bridgeVlanList(fd: number, linkIndex?: number): Obj[];
-  addrAdd(fd: number, link: string | number, spec: Obj): void;
-  addrReplace(fd: number, link: string | number, spec: Obj): void;
-  addrDel(fd: number, link: string | number, spec: Obj): void;
-  addrList(fd: number, filter: Obj): Obj[];
-  routeAdd(fd: number, spec: Obj): void;
-  routeReplace(fd: number, spec: Obj): void;
-  routeAppend(fd: number, spec: Obj): void;
-  routeDel(fd: number, spec: Obj): void;
-  routeList(fd: number, filter: Obj): Obj[];
-  netnsCreate(name: string): string;
-  netnsDelete(name: string): void;
-  netnsCheck(path: string): void;
-  netnsIsNetns(path: string): boolean;
-  netnsSame(a: string, b: string): boolean;
-  /** argv and env: NUL-terminated strings concatenated; returns the exit status (128+signal if killed) */
-  netnsExec(nsPath: string, executable: string, argv: Uint8Array, env: Uint8Array): number;
-  sysctlGet(nsPath: string | null, key: string): string;
-  sysctlSet(nsPath: string | null, key: string, value: string): void;
-  /** keys: each NUL-terminated, concatenated */
-  sysctlGetMany(nsPath: string | null, keys: string): string[];
-  /** entries: key then value, each NUL-terminated, concatenated; returns the old values (null: unreadable) */
-  sysctlExchange(nsPath: string | null, entries: string): (string | null)[];
-  flock(fd: number, mode: string, tryOnly: boolean): boolean;
-  readFd(fd: number, maxBytes: number): Buffer;
-  writeFd(fd: number, data: string | Uint8Array): void;
-  fileIdentity(path: string): FileIdentity;
-  // files (handlers/file.rs): what host-local's store and lock need without node:fs
-  fileOpen(path: string, flags: number, mode: number): number;
-  fileClose(fd: number): void;
-  fileRead(path: string, maxBytes: number, asText: true, missingOk?: false): string;
-  fileRead(path: string, maxBytes: number, asText: false, missingOk?: false): Buffer;
-  fileRead(path: string, maxBytes: number, asText: true, missingOk: true): string | null;
-  fileRead(path: string, maxBytes: number, asText: false, missingOk: true): Buffer | null;
-  fileWrite(path: string, data: string | Uint8Array, mode: number, exclusive: boolean): void;
-  fileUnlink(path: string): void;
-  fileRename(from: string, to: string): void;
-  fileStat(path: string, followLinks?: boolean): FileStatus;
-  fileSetTimes(path: string, seconds: number | null, nanoseconds: number): void;
-  fileAccess(path: string, mode: "exists" | "read" | "write" | "execute"): void;
-  dirCreate(path: string, mode: number): void;
-  dirRemoveTree(path: string): void;
-  dirList(path: string): DirectoryEntry[];
-  // nftables (handlers/nft.rs), on a NETLINK_NETFILTER socket
-  nftCommit(fd: number, ops: readonly NftOp[]): void;
-  nftListTables(fd: number, family: string | null): Obj[];
-  nftListChains(fd: number, family: string | null, table: string | null): Obj[];
-  nftListRules(fd: number, family: string, table: string, chain: string | null, commentPrefix: string | null): Obj[];
-  nftDeleteRulesByCommentPrefix(fd: number, family: string, table: string, chain: string, prefix: string): number;
-  // conntrack (handlers/conntrack.rs), on a NETLINK_NETFILTER socket
-  conntrackDeleteByDstPort(fd: number, family: number, protocol: number, ports: readonly number[], replySource?: Uint8Array): number;
-}
-
-let loaded: NativeAddon | undefined;
-
-/** The addon, loaded on first call. */
-export function native(): NativeAddon {
+export function loadedAddon<Functions extends object>(): Functions {
   loaded ??= loadAddon();
-  return loaded;
+  return loaded as Functions;
 }
 
-function requireAddon(): NativeAddon {
+function requireAddon(): object {
   // Not `typeof require === "function"`: in a Bun executable that test alone costs ~0.4 ms per start, as it
   // makes the runtime build a full `require` for the bundle. Under ESM the bare name is a ReferenceError.
   try {
-    return require("../rtnetlink.node") as NativeAddon;
+    return require("../rtnetlink.node") as object;
   } catch (failure) {
     if (!(failure instanceof ReferenceError)) throw failure;
-    return esmRequire()("../rtnetlink.node") as NativeAddon;
+    return esmRequire()("../rtnetlink.node") as object;
   }
 }
 
 // A Bun-compiled executable writes its embedded addon to $TMPDIR (read once at start-up, default /tmp) and
 // dlopens it there. On nodes that mount /tmp noexec that fails (and Bun remembers the failed module, so
 // requiring again is pointless). Then we copy the embedded file ourselves into a private directory under
-// the first of these that allows exec, and dlopen it from there.
-const FALLBACK_DIRS = ["/dev/shm", "/run", "/var/run", "/var/lib/cni", "/var/tmp"];
+// the first base directory that allows exec, and dlopen it from there.
+
+/** Where a compiled executable may copy its embedded addon when dlopen from $TMPDIR fails. */
+export interface AddonCopyOptions {
+  /** base directories, tried in order; one that is missing, read-only or noexec is skipped */
+  readonly bases: readonly string[];
+  /** the private directory made in a base and holding the copy (one name per application: its executables share the copy) */
+  readonly directoryName: string;
+}
+
+/** What the loader uses unless an application says otherwise (configureAddonCopy). */
+export const DEFAULT_ADDON_COPY: AddonCopyOptions = { bases: ["/dev/shm", "/run", "/var/run", "/var/tmp"], directoryName: "rtnetlink-node" };
+
+let copyOptions: AddonCopyOptions = DEFAULT_ADDON_COPY;
+
+/** Set where the addon is copied when $TMPDIR is noexec (before the first addon call). */
+export function configureAddonCopy(options: AddonCopyOptions): void {
+  copyOptions = options;
+}
 
 interface BunRuntime {
   embeddedFiles?: ReadonlyArray<Blob & { name?: string }>;
 }
 
-function loadAddon(): NativeAddon {
+function loadAddon(): object {
   try {
     return requireAddon();
   } catch (failure) {
     const bun = (globalThis as { Bun?: BunRuntime }).Bun;
     const embedded = bun?.embeddedFiles?.find((file) => file.name?.endsWith(".node") === true)?.name;
     if (embedded === undefined) throw failure;
-    for (const base of FALLBACK_DIRS) {
+    for (const base of copyOptions.bases) {
       try {
-        return dlopenCopy(`/$bunfs/root/${embedded}`, `${base}/cni-rtnetlink`, embedded);
+        return dlopenCopy(`/$bunfs/root/${embedded}`, `${base}/${copyOptions.directoryName}`, embedded);
       } catch {
         // not writable, noexec, or missing: next candidate
       }
@@ -145,10 +80,10 @@ function loadAddon(): NativeAddon {
  * Copy the embedded addon to `dir/name` and dlopen it. An existing copy of the same size is reused: Bun's
  * name for the embedded file carries a content hash.
  */
-function dlopenCopy(embeddedPath: string, dir: string, name: string): NativeAddon {
+function dlopenCopy(embeddedPath: string, dir: string, name: string): object {
   // node:fs is fetched here, not imported: importing it costs a compiled executable ~3 ms at start-up.
   const fs = process.getBuiltinModule("node:fs");
-  // Only the private leaf is created: a missing base directory (say /var/lib/cni) rules the candidate out.
+  // Only the private leaf is created: a missing base directory rules the candidate out.
   if (!fs.existsSync(dir)) fs.mkdirSync(dir, { mode: 0o700 });
   // Some bases are world-writable (/dev/shm): a directory someone else made there, or could write into,
   // could hand us their library to dlopen (as root). Only a private directory of our own is trusted.
@@ -169,7 +104,7 @@ function dlopenCopy(embeddedPath: string, dir: string, name: string): NativeAddo
     fs.writeFileSync(temporary, bytes, { mode: 0o700 });
     fs.renameSync(temporary, target);
   }
-  const module = { exports: {} as NativeAddon };
+  const module: { exports: object } = { exports: {} };
   try {
     process.dlopen(module, target);
   } catch (failure) {

@@ -1,7 +1,7 @@
 // A handle on one network namespace's connection tracking table (ctnetlink, a NETLINK_NETFILTER socket):
 // what `conntrack -D -p udp --dport N` does, without the binary. Encoding and decoding happen in the Rust
 // addon (native/src/conntrack.rs).
-import { NetlinkProtocol } from "./addon";
+import { NetlinkProtocol } from "./native";
 import { NetlinkSocketHandle } from "./netlink";
 
 export type ConntrackProtocol = "tcp" | "udp" | "sctp";

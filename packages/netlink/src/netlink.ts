@@ -1,13 +1,12 @@
 // A handle on one network namespace's rtnetlink socket: one method per kernel request, all synchronous.
-import { native, NetlinkProtocol, type NativeAddon } from "./addon";
 import { call, Errno, NetlinkError } from "./errors";
+import { native, NetlinkProtocol, type AddressFilter, type NetlinkNative } from "./native";
 import type {
   Address,
   AddressOptions,
   BridgeOptions,
   BridgePortFlags,
   BridgePortInfo,
-  IpValue,
   Link,
   LinkRef,
   Route,
@@ -17,25 +16,6 @@ import type {
   Vlan,
   VlanOptions,
 } from "./types";
-
-/** "10.0.0.1/24" from text or an ip-address value (checked by shape, so ip-address need not be loaded). */
-export function ipText(value: IpValue): string {
-  if (typeof value === "string") return value;
-  return `${value.correctForm()}/${value.subnetMask}`;
-}
-
-/** A single address ("10.0.0.1") from text or an ip-address value, for gateways, sources and peers. */
-export function ipOnly(value: IpValue): string {
-  return typeof value === "string" ? value : value.correctForm();
-}
-
-function routeSpec(spec: RouteSpec): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...spec };
-  if (spec.dst !== undefined) out.dst = ipText(spec.dst);
-  if (spec.gateway !== undefined) out.gateway = ipOnly(spec.gateway);
-  if (spec.src !== undefined) out.src = ipOnly(spec.src);
-  return out;
-}
 
 /**
  * A netlink socket opened (once) inside one network namespace, or the caller's own: what Netlink
@@ -62,7 +42,7 @@ export abstract class NetlinkSocketHandle {
     call(() => native().close(fd));
   }
 
-  protected run<T>(request: string, op: (addon: NativeAddon, fd: number) => T): T {
+  protected run<T>(request: string, op: (addon: NetlinkNative, fd: number) => T): T {
     const fd = this.#fd;
     if (fd === undefined) {
       throw new NetlinkError(`${request}: ${this.#kind} handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
@@ -100,10 +80,10 @@ export class Netlink extends NetlinkSocketHandle {
 
   /** One link by name or index; a missing link throws code 'ENODEV'. */
   linkGet(link: LinkRef): Link {
-    return this.run("linkGet", (n, fd) => n.linkGet(fd, link)) as unknown as Link;
+    return this.run("linkGet", (n, fd) => n.linkGet(fd, link));
   }
   linkList(): Link[] {
-    return this.run("linkList", (n, fd) => n.linkList(fd)) as unknown as Link[];
+    return this.run("linkList", (n, fd) => n.linkList(fd));
   }
   /** Create a bridge (EEXIST if the name is taken). */
   linkAddBridge(options: BridgeOptions): void {
@@ -166,7 +146,7 @@ export class Netlink extends NetlinkSocketHandle {
   }
   /** The port's flags; EINVAL when `link` is not a bridge port. */
   bridgePortGet(link: LinkRef): BridgePortInfo {
-    return this.run("bridgePortGet", (n, fd) => n.bridgePortGet(fd, link)) as BridgePortInfo;
+    return this.run("bridgePortGet", (n, fd) => n.bridgePortGet(fd, link));
   }
   bridgeVlanAdd(link: LinkRef, vid: number, options: VlanOptions = {}): void {
     this.run("bridgeVlanAdd", (n, fd) => n.bridgeVlanAdd(fd, link, vid, { ...options }));
@@ -176,59 +156,48 @@ export class Netlink extends NetlinkSocketHandle {
   }
   /** VLANs of every bridge port (and bridge), or of the link with this index. */
   bridgeVlanList(linkIndex?: number): Vlan[] {
-    return this.run("bridgeVlanList", (n, fd) => n.bridgeVlanList(fd, linkIndex)) as unknown as Vlan[];
+    return this.run("bridgeVlanList", (n, fd) => n.bridgeVlanList(fd, linkIndex));
   }
 
   // ---- addresses ----
 
-  /** Add `address` ("10.0.0.2/24", or an ip-address value) to `link`; EEXIST if present. */
-  addrAdd(link: LinkRef, address: IpValue, options: AddressOptions = {}): void {
-    const spec = this.addrSpec(address, options);
-    this.run("addrAdd", (n, fd) => n.addrAdd(fd, link, spec));
+  /** Add `address` ("10.0.0.2/24") to `link`; EEXIST if present. */
+  addrAdd(link: LinkRef, address: string, options: AddressOptions = {}): void {
+    this.run("addrAdd", (n, fd) => n.addrAdd(fd, link, { ...options, address }));
   }
   /** Add or update `address` on `link`. */
-  addrReplace(link: LinkRef, address: IpValue, options: AddressOptions = {}): void {
-    const spec = this.addrSpec(address, options);
-    this.run("addrReplace", (n, fd) => n.addrReplace(fd, link, spec));
+  addrReplace(link: LinkRef, address: string, options: AddressOptions = {}): void {
+    this.run("addrReplace", (n, fd) => n.addrReplace(fd, link, { ...options, address }));
   }
   /** Remove `address` (with its prefix length) from `link`; EADDRNOTAVAIL if absent. */
-  addrDel(link: LinkRef, address: IpValue, options: Pick<AddressOptions, "prefixLength"> = {}): void {
-    const spec = this.addrSpec(address, options);
-    this.run("addrDel", (n, fd) => n.addrDel(fd, link, spec));
+  addrDel(link: LinkRef, address: string, options: Pick<AddressOptions, "prefixLength"> = {}): void {
+    this.run("addrDel", (n, fd) => n.addrDel(fd, link, { ...options, address }));
   }
-  addrList(filter: { link?: LinkRef; family?: 4 | 6 } = {}): Address[] {
-    return this.run("addrList", (n, fd) => n.addrList(fd, { ...filter })) as unknown as Address[];
-  }
-  private addrSpec(address: IpValue, options: AddressOptions): Record<string, unknown> {
-    const spec: Record<string, unknown> = { ...options, address: ipText(address) };
-    if (options.peer !== undefined) spec.peer = ipOnly(options.peer);
-    return spec;
+  addrList(filter: AddressFilter = {}): Address[] {
+    return this.run("addrList", (n, fd) => n.addrList(fd, { ...filter }));
   }
 
   // ---- routes ----
 
   /** Add a route; EEXIST if the same route exists. */
   routeAdd(route: RouteSpec): void {
-    this.run("routeAdd", (n, fd) => n.routeAdd(fd, routeSpec(route)));
+    this.run("routeAdd", (n, fd) => n.routeAdd(fd, route));
   }
   /** Add or replace the route to `dst` (same table, metric). */
   routeReplace(route: RouteSpec): void {
-    this.run("routeReplace", (n, fd) => n.routeReplace(fd, routeSpec(route)));
+    this.run("routeReplace", (n, fd) => n.routeReplace(fd, route));
   }
   /** Add a route next to existing ones to the same destination (IPv6: becomes an ECMP next hop). */
   routeAppend(route: RouteSpec): void {
-    this.run("routeAppend", (n, fd) => n.routeAppend(fd, routeSpec(route)));
+    this.run("routeAppend", (n, fd) => n.routeAppend(fd, route));
   }
   /** Delete the first route matching the given fields (any scope/protocol/type unless given); ESRCH if none. */
   routeDel(route: RouteSpec): void {
-    this.run("routeDel", (n, fd) => n.routeDel(fd, routeSpec(route)));
+    this.run("routeDel", (n, fd) => n.routeDel(fd, route));
   }
   /** Routes of the main table (or `table`, 0 = all), optionally only those matching dst/gateway/link. */
   routeList(filter: RouteFilter = {}): Route[] {
-    const raw: Record<string, unknown> = { ...filter };
-    if (filter.dst !== undefined) raw.dst = ipText(filter.dst);
-    if (filter.gateway !== undefined) raw.gateway = ipOnly(filter.gateway);
-    return this.run("routeList", (n, fd) => n.routeList(fd, raw)) as unknown as Route[];
+    return this.run("routeList", (n, fd) => n.routeList(fd, { ...filter }));
   }
 
   // ---- sysctls (inside this handle's namespace) ----

@@ -2,7 +2,7 @@
 // and rule changes, and listings with handles and comments. Encoding and decoding happen in the Rust addon
 // (native/src/nft); this file turns the addon's byte buffers into Uint8Arrays. Opening, closing and the
 // closed-handle check are the socket handle's it shares with Netlink (netlink.ts).
-import { NetlinkProtocol } from "./addon";
+import { NetlinkProtocol } from "./native";
 import { NetlinkSocketHandle } from "./netlink";
 import type { NftChain, NftExpr, NftFamily, NftOp, NftRule, NftTable } from "./nftables-types";
 
@@ -26,12 +26,12 @@ export class Nftables extends NetlinkSocketHandle {
 
   /** The tables of one family, or of all. */
   listTables(family?: NftFamily): NftTable[] {
-    return this.run("nftListTables", (n, fd) => n.nftListTables(fd, family ?? null)) as unknown as NftTable[];
+    return this.run("nftListTables", (n, fd) => n.nftListTables(fd, family ?? null));
   }
 
   /** The chains of one family (or all), optionally of one table only. */
   listChains(family?: NftFamily, table?: string): NftChain[] {
-    return this.run("nftListChains", (n, fd) => n.nftListChains(fd, family ?? null, table ?? null)) as unknown as NftChain[];
+    return this.run("nftListChains", (n, fd) => n.nftListChains(fd, family ?? null, table ?? null));
   }
 
   /**
@@ -42,7 +42,7 @@ export class Nftables extends NetlinkSocketHandle {
   listRules(family: NftFamily, table: string, chain?: string, options: { commentPrefix?: string } = {}): NftRule[] {
     const rules = this.run("nftListRules", (n, fd) =>
       n.nftListRules(fd, family, table, chain ?? null, options.commentPrefix ?? null),
-    ) as unknown as NftRule[];
+    );
     for (const rule of rules) {
       for (const expr of rule.exprs) plainBytes(expr);
     }

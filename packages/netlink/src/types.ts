@@ -1,10 +1,5 @@
-import type { Address4, Address6 } from "ip-address";
-
 /** A link named by its interface name or its index. */
 export type LinkRef = string | number;
-
-/** An IP address or CIDR: text ("10.0.0.1", "10.0.0.0/24", "fd00::1/64") or an ip-address value. */
-export type IpValue = string | Address4 | Address6;
 
 export interface BridgePortFlags {
   hairpin?: boolean;
@@ -62,7 +57,7 @@ export const RT_SCOPE_LINK = 253;
 /** this host only */
 export const RT_SCOPE_HOST = 254;
 
-/** An address as addrList reports it; `addressToIp(a)` gives it as an ip-address value. */
+/** An address as addrList reports it. */
 export interface Address {
   linkIndex: number;
   family: 4 | 6;
@@ -88,8 +83,8 @@ export interface Address {
 export interface AddressOptions {
   /** override the prefix length of `address` */
   prefixLength?: number;
-  /** point-to-point peer address */
-  peer?: IpValue;
+  /** point-to-point peer address ("10.0.0.2") */
+  peer?: string;
   /** IPv4 broadcast; computed for prefixes shorter than /31 unless given or `noBroadcast` */
   broadcast?: string;
   noBroadcast?: boolean;
@@ -130,11 +125,12 @@ export interface Route {
 }
 
 export interface RouteSpec {
-  /** destination; absent = default route (then `gateway` or `family` says which family) */
-  dst?: IpValue;
-  gateway?: IpValue;
+  /** destination ("10.1.0.0/16"); absent = default route (then `gateway` or `family` says which family) */
+  dst?: string;
+  /** an address ("10.0.0.1"), as `src` */
+  gateway?: string;
   link?: LinkRef;
-  src?: IpValue;
+  src?: string;
   /** RT_SCOPE_*; adds default to universe (0), deletes match any scope */
   scope?: number;
   metric?: number;
@@ -154,8 +150,8 @@ export interface RouteFilter {
   family?: 4 | 6;
   /** default main (254); 0 = every table */
   table?: number;
-  dst?: IpValue;
-  gateway?: IpValue;
+  dst?: string;
+  gateway?: string;
   link?: LinkRef;
 }
 
@@ -188,35 +184,6 @@ export interface Vlan {
   vid: number;
   pvid: boolean;
   untagged: boolean;
-}
-
-/** A file's identity: decimal st_dev and st_ino (strings: exact beyond 2^53). */
-export interface FileIdentity {
-  dev: string;
-  ino: string;
-}
-
-/** What a directory entry or `fileStatus` names. */
-export type FileKind = "file" | "directory" | "symlink" | "other";
-
-/** stat(2) of a path (symlinks followed). */
-export interface FileStatus {
-  /** decimal st_dev / st_ino (strings: exact beyond 2^53) */
-  dev: string;
-  ino: string;
-  /** st_mtime in nanoseconds since the epoch, decimal (exact) */
-  mtimeNs: string;
-  kind: FileKind;
-  /** permission bits (st_mode & 0o7777) */
-  mode: number;
-  uid: number;
-  size: number;
-}
-
-/** One entry of `listDirectory` ("." and ".." are not listed). */
-export interface DirectoryEntry {
-  name: string;
-  kind: FileKind;
 }
 
 export interface VlanOptions {
@@ -338,23 +305,3 @@ export const VLAN_FIELDS = {
   pvid: { kind: "boolean", optional: false },
   untagged: { kind: "boolean", optional: false },
 } as const satisfies Shape<Vlan>;
-
-export const FILE_IDENTITY_FIELDS = {
-  dev: { kind: "string", optional: false },
-  ino: { kind: "string", optional: false },
-} as const satisfies Shape<FileIdentity>;
-
-export const FILE_STATUS_FIELDS = {
-  dev: { kind: "string", optional: false },
-  ino: { kind: "string", optional: false },
-  mtimeNs: { kind: "string", optional: false },
-  kind: { kind: "string", optional: false },
-  mode: { kind: "number", optional: false },
-  uid: { kind: "number", optional: false },
-  size: { kind: "number", optional: false },
-} as const satisfies Shape<FileStatus>;
-
-export const DIRECTORY_ENTRY_FIELDS = {
-  name: { kind: "string", optional: false },
-  kind: { kind: "string", optional: false },
-} as const satisfies Shape<DirectoryEntry>;

@@ -6,38 +6,11 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { native, type NativeAddon } from "../src/addon";
-import { fileIdentity, fileStatus, listDirectory, Netlink, netns, Nftables, type NftExpr, type NftOp } from "../src/index";
+import { Netlink, netns, Nftables, type NftExpr, type NftOp } from "../src/index";
 import { NFT_CHAIN_FIELDS, NFT_EXPR_FIELDS, NFT_RULE_FIELDS, NFT_TABLE_FIELDS } from "../src/nftables-types";
-import {
-  ADDRESS_FIELDS,
-  BRIDGE_PORT_INFO_FIELDS,
-  DIRECTORY_ENTRY_FIELDS,
-  FILE_IDENTITY_FIELDS,
-  FILE_STATUS_FIELDS,
-  type FieldDescription,
-  LINK_FIELDS,
-  ROUTE_FIELDS,
-  VLAN_FIELDS,
-} from "../src/types";
+import { ADDRESS_FIELDS, BRIDGE_PORT_INFO_FIELDS, LINK_FIELDS, ROUTE_FIELDS, VLAN_FIELDS } from "../src/types";
+import { expectBoundary } from "./boundary-check";
 import { kernelHasVlanFiltering } from "./kernel-namespaces";
-
-type Fields = Readonly<Record<string, FieldDescription>>;
-
-/** Every function NativeAddon declares (TypeScript rejects a missing or extra name here). */
-const NATIVE_FUNCTIONS = {
-  open: true, close: true, linkGet: true, linkList: true, linkAddBridge: true, linkAddVeth: true,
-  linkDel: true, linkSetUp: true, linkSetDown: true, linkSetMtu: true, linkSetMac: true, linkSetMaster: true,
-  linkSetNoMaster: true, linkSetPromisc: true, linkSetAllmulti: true, linkSetNetns: true, linkSetName: true, linkSetTxQLen: true,
-  linkSetAlias: true, bridgePortSetFlags: true, bridgePortGet: true, bridgeVlanAdd: true, bridgeVlanDel: true,
-  bridgeVlanList: true, addrAdd: true, addrReplace: true, addrDel: true, addrList: true, routeAdd: true,
-  routeReplace: true, routeAppend: true, routeDel: true, routeList: true, netnsCreate: true, netnsDelete: true,
-  netnsCheck: true, netnsIsNetns: true, netnsSame: true, netnsExec: true, sysctlGet: true, sysctlSet: true, sysctlGetMany: true, sysctlExchange: true, flock: true,
-  readFd: true, writeFd: true, fileIdentity: true, nftCommit: true, nftListTables: true, nftListChains: true,
-  nftListRules: true, nftDeleteRulesByCommentPrefix: true, conntrackDeleteByDstPort: true,
-  fileOpen: true, fileClose: true, fileRead: true, fileWrite: true, fileUnlink: true, fileRename: true,
-  fileStat: true, fileSetTimes: true, fileAccess: true, dirCreate: true, dirRemoveTree: true, dirList: true,
-} as const satisfies Record<keyof NativeAddon, true>;
 
 const names: string[] = [];
 const handles: Netlink[] = [];
@@ -86,67 +59,6 @@ afterAll(() => {
   expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toMatch(/^nlb-/m);
 });
 
-/** Problems of `value` against `fields`; records each field seen under `prefix` in `seen`. */
-function problems(value: unknown, fields: Fields, prefix: string, seen: Set<string>): string[] {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${prefix}: not a plain object`];
-  const found: string[] = [];
-  const record = value as Record<string, unknown>;
-  for (const [key, field] of Object.entries(record)) {
-    const declared = fields[key];
-    const path = `${prefix}.${key}`;
-    if (declared === undefined) {
-      found.push(`${path}: returned by the addon but not declared`);
-      continue;
-    }
-    seen.add(path);
-    found.push(...kindProblems(field, declared, path, seen));
-  }
-  for (const [key, declared] of Object.entries(fields)) {
-    if (!declared.optional && !(key in record)) found.push(`${prefix}.${key}: required but missing`);
-  }
-  return found;
-}
-
-function kindProblems(field: unknown, declared: FieldDescription, path: string, seen: Set<string>): string[] {
-  switch (declared.kind) {
-    case "object":
-      // an object field without a shape holds bytes (a Buffer)
-      if (declared.shape === undefined) return field instanceof Uint8Array ? [] : [`${path}: expected bytes, got ${typeof field}`];
-      return problems(field, declared.shape, path, seen);
-    case "array": {
-      if (!Array.isArray(field)) return [`${path}: expected an array, got ${typeof field}`];
-      const found: string[] = [];
-      for (const item of field as unknown[]) found.push(...problems(item, declared.items ?? {}, `${path}[]`, seen));
-      return found;
-    }
-    default:
-      return typeof field === declared.kind ? [] : [`${path}: expected ${declared.kind}, got ${typeof field}`];
-  }
-}
-
-/** All field paths a record declares ("Link.bridgePort.state", "Route.multipath[].gateway"). */
-function declaredPaths(fields: Fields, prefix: string): string[] {
-  const paths: string[] = [];
-  for (const [key, field] of Object.entries(fields)) {
-    const path = `${prefix}.${key}`;
-    paths.push(path);
-    if (field.shape !== undefined) paths.push(...declaredPaths(field.shape, path));
-    if (field.items !== undefined) paths.push(...declaredPaths(field.items, `${path}[]`));
-  }
-  return paths;
-}
-
-/** Check every object, then that every declared field (but those listed as not producible) was seen. */
-function expectBoundary(objects: unknown[], fields: Fields, name: string, notProducible: Record<string, string> = {}): void {
-  expect(objects.length).toBeGreaterThan(0);
-  const seen = new Set<string>();
-  const found: string[] = [];
-  for (const object of objects) found.push(...problems(object, fields, name, seen));
-  expect(found).toEqual([]);
-  const unseen = declaredPaths(fields, name).filter((path) => !seen.has(path) && notProducible[path] === undefined);
-  expect(unseen).toEqual([]);
-}
-
 /** Optional expression fields no rule here sets (each has a rule that omits it). */
 const NOT_PRODUCIBLE_EXPR_FIELDS: Record<string, string> = {};
 
@@ -187,12 +99,6 @@ function boundaryRuleset(): NftOp[] {
 }
 
 describe("addon results match the declared types", () => {
-  test("the addon exports exactly the functions NativeAddon declares", () => {
-    const addon = native() as unknown as Record<string, unknown>;
-    expect(Object.keys(addon).sort()).toEqual(Object.keys(NATIVE_FUNCTIONS).sort());
-    for (const name of Object.keys(addon)) expect([name, typeof addon[name]]).toEqual([name, "function"]);
-  });
-
   test("Link (bridge, veth with a peer in another namespace, bridge port, lo)", () => {
     const links = [...main.linkList(), ...peerSide.linkList()];
     expect(links.map((link) => link.name).sort()).toEqual(["br0", "lo", "lo", "p0", "v0", "v1", "v2"]);
@@ -247,14 +153,5 @@ describe("addon results match the declared types", () => {
     } finally {
       nft.close();
     }
-  });
-
-  test("FileIdentity from fileIdentity", () => {
-    expectBoundary([fileIdentity("/proc/self/exe")], FILE_IDENTITY_FIELDS, "FileIdentity");
-  });
-
-  test("FileStatus from fileStatus, DirectoryEntry from listDirectory", () => {
-    expectBoundary([fileStatus("/proc/self/exe"), fileStatus("/proc")], FILE_STATUS_FIELDS, "FileStatus");
-    expectBoundary(listDirectory("/proc/self"), DIRECTORY_ENTRY_FIELDS, "DirectoryEntry");
   });
 });

@@ -1,22 +1,7 @@
-// Pure pieces of @cni/netlink (no kernel, no addon): value formatting and errors.
+// Pure pieces of @cni/netlink (no kernel, no addon): errors.
 import { constants } from "node:os";
 import { describe, expect, test } from "vitest";
-import { Address4, Address6 } from "ip-address";
-import { Errno, ipOnly, ipText, NetlinkError } from "../src/index";
-
-describe("ipText", () => {
-  test("passes text through and writes ip-address values with their prefix", () => {
-    expect(ipText("10.0.0.1/24")).toBe("10.0.0.1/24");
-    expect(ipText(new Address4("10.0.0.1/24"))).toBe("10.0.0.1/24");
-    expect(ipText(new Address4("10.0.0.1"))).toBe("10.0.0.1/32");
-    expect(ipText(new Address6("fd00:0:0::1/64"))).toBe("fd00::1/64");
-  });
-  test("ipOnly drops the prefix of ip-address values", () => {
-    expect(ipOnly("10.0.0.1")).toBe("10.0.0.1");
-    expect(ipOnly(new Address4("10.0.0.1/24"))).toBe("10.0.0.1");
-    expect(ipOnly(new Address6("fd00::1"))).toBe("fd00::1");
-  });
-});
+import { Errno, NetlinkError } from "../src/index";
 
 describe("NetlinkError.from", () => {
   test("keeps errno, code, request and subject of what the addon threw", () => {

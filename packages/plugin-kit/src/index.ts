@@ -1,5 +1,5 @@
 // @cni/plugin-kit: what several plugins need, one owner per job (docs/design.md, "The kit"). Plugins
-// import it; it imports @cni/skel and @cni/netlink and never a plugin.
+// import it; it imports @cni/skel, @cni/netlink and @cni/host-files and never a plugin.
 export { netlinkToCniError, netlinkStep, isNetlinkCode } from "./errors";
 export {
   openContainerNetns,

@@ -190,7 +190,7 @@ export async function forAllAsync<T>(name: string, generate: (random: Random) =>
 function describeInput(input: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(input, (_key, value: unknown) => (Buffer.isBuffer(value) ? value.toString("latin1") : value)) ?? String(input);
+    text = JSON.stringify(input, (_key, value: unknown) => (Buffer.isBuffer(value) ? value.toString("latin1") : typeof value === "bigint" ? `${value}n` : value)) ?? String(input);
   } catch {
     text = String(input);
   }

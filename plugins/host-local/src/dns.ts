@@ -1,6 +1,6 @@
 // The result's `dns` from a resolv.conf-style file (ipam.resolvConf), read like the Go plugin's dns.go:
 // only nameserver, domain, search and options lines; `#` and `;` start comments.
-import { readTextFile } from "@cni/netlink";
+import { readTextFile } from "@cni/host-files";
 import { CniError, ErrorCode, type DNS } from "@cni/skel";
 import { errnoOf, ioError } from "./io-error";
 

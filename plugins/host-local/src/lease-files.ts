@@ -7,7 +7,7 @@
 //
 // Every file operation goes through @cni/netlink's addon (loaded anyway for the flock), not node:fs: loading
 // node:fs costs a compiled plugin start-up time on every call.
-import { listDirectory, readTextFile, readTextFileIfExists, removeFile, writeFile } from "@cni/netlink";
+import { listDirectory, readTextFile, readTextFileIfExists, removeFile, writeFile } from "@cni/host-files";
 import { type IPAddr, formatIP, parseIP } from "@cni/skel";
 import { errnoOf, ioError } from "./io-error";
 

@@ -20,7 +20,7 @@
 // What a call writes: only index files whose content changed, and the state only when the sentinel is new
 // (after a rebuild, or once the old one is an hour old: the directory's mtime stays recent, so age-based
 // clean-up is not misled). Otherwise the directory gets the recorded sentinel back.
-import { fileStatus, makeDirectory, readFileBytesIfExists, readTextFileIfExists, removeFile, removeTree, setFileTimes, writeFile } from "@cni/netlink";
+import { fileStatus, makeDirectory, readFileBytesIfExists, readTextFileIfExists, removeFile, removeTree, setFileTimes, writeFile } from "@cni/host-files";
 import type { Family, IPAddr } from "@cni/skel";
 import { errnoOf } from "./io-error";
 import { type Lease, isOldFormatOwner, joinPath, leaseAddress } from "./lease-files";

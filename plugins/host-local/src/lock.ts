@@ -1,6 +1,6 @@
 // The network directory's lock: `<dir>/lock`, an empty file taken with flock(LOCK_EX), the same lock
 // the Go plugin takes (go-filemutex opens it O_CREAT|O_RDONLY, mode 0750), so the two never interleave.
-import { closeFile, lockFile } from "@cni/netlink";
+import { closeFile, lockFile } from "@cni/host-files";
 import { ioError } from "./io-error";
 import { LOCK_FILE, joinPath } from "./lease-files";
 import type { DirLock } from "./store";

@@ -5,7 +5,7 @@
 // bitmap block and last_reserved_ip, then creates the lease and writes last_reserved_ip, the bucket and the
 // block; DEL reads the state, the bucket, the lease and the block, then removes the lease and writes the
 // bucket and the block. Neither depends on the number of leases. GC walks.
-import { checkAccess } from "@cni/netlink";
+import { checkAccess } from "@cni/host-files";
 import { CniError, ErrorCode, type Family, type IPAddr, formatIP, isValidName, parseIP } from "@cni/skel";
 import type { LeaseBook } from "./allocator";
 import { ioError } from "./io-error";

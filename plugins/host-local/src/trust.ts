@@ -11,7 +11,7 @@
 //     create there first fails the checks of the directory it stands for.
 // A directory that is missing is created first and checked after, never the other way round: checking a
 // name and creating it later would leave a moment for someone else to create it.
-import { type FileStatus, linkStatus, makeDirectory } from "@cni/netlink";
+import { type FileStatus, linkStatus, makeDirectory } from "@cni/host-files";
 import { CniError, ErrorCode } from "@cni/skel";
 import { errnoOf, ioError } from "./io-error";
 

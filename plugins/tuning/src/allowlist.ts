@@ -7,7 +7,7 @@
 // (i, m, s), `(?P<name>`, `\A` and `\z`, and POSIX classes such as `[[:digit:]]`. An expression that is
 // still not valid is an error naming the file and line, not a silent mismatch.
 import { CniError, ErrorCode } from "@cni/skel";
-import { readTextFileIfExists } from "@cni/netlink";
+import { readTextFileIfExists } from "@cni/host-files";
 import { netlinkToCniError } from "@cni/plugin-kit";
 
 export const ALLOWLIST_PATH = "/etc/cni/tuning/allowlist.conf";

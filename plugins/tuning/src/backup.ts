@@ -6,7 +6,7 @@
 // Unlike Go, a second ADD for the same attachment keeps the values the first one saved (Go overwrites them
 // with the already-changed ones, so DEL would restore the first ADD's values, not the originals), and the
 // data directory is made 0700 (Go makes it 0600, a directory nobody but root can enter).
-import { readTextFileIfExists, removeFile, makeDirectory, writeFile } from "@cni/netlink";
+import { readTextFileIfExists, removeFile, makeDirectory, writeFile } from "@cni/host-files";
 import { isJsonObject, ErrorCode, type JsonObject } from "@cni/skel";
 import { isNetlinkCode, netlinkStep, type UndoStack } from "@cni/plugin-kit";
 

@@ -1,4 +1,4 @@
-// The file operations (src/files.ts -> handlers/file.rs) against real files, each result checked against
+// The file operations and locks (src/files.ts, src/lock.ts -> handlers/file.rs, sys.rs) against real files, each result checked against
 // what node:fs (the kernel through libuv) says about the same file. Everything happens in a private
 // temporary directory, removed afterwards.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -10,11 +10,11 @@ import {
   checkAccess,
   closeFile,
   fileStatus,
+  flock,
   linkStatus,
   listDirectory,
   lockFile,
   makeDirectory,
-  NetlinkError,
   OpenFlag,
   openFile,
   readFileBytes,
@@ -29,8 +29,9 @@ import {
   writeFd,
   writeFile,
 } from "../src/index";
+import { NetlinkError } from "@cni/netlink";
 
-const ADDON = resolve(__dirname, "../rtnetlink.node");
+const ADDON = resolve(__dirname, "../../netlink/rtnetlink.node");
 
 let dir = "";
 
@@ -276,5 +277,23 @@ describe("writeFd", () => {
     closeSync(fd);
     expect(readFileSync(path, "utf8")).toBe("10.0.0.7");
     expect(failure(() => writeFd(fd, "x")).code).toBe("EBADF");
+  });
+});
+
+describe("flock", () => {
+  test("exclusive excludes, shared shares, unlock releases", () => {
+    const path = join(dir, "flock");
+    const first = lockFile(path, "exclusive");
+    const second = openSync(path, "r");
+    expect(tryFlock(second, "exclusive")).toBe(false);
+    expect(tryFlock(second, "shared")).toBe(false);
+    flock(first, "unlock");
+    expect(tryFlock(second, "shared")).toBe(true);
+    expect(tryFlock(first, "shared")).toBe(true);
+    expect(tryFlock(first, "exclusive")).toBe(false);
+    closeSync(second);
+    expect(tryFlock(first, "exclusive")).toBe(true);
+    closeSync(first);
+    expect(failure(() => flock(9999, "exclusive")).code).toBe("EBADF");
   });
 });

@@ -1,11 +1,11 @@
 // File operations through the addon, for code on a plugin's per-call path: loading node:fs costs a compiled
 // Bun executable start-up time (its module, then a JIT thread), while the addon is loaded anyway by a plugin
 // that talks netlink or takes a lock. Only what host-local's lease store and lock need; every failure is a
-// NetlinkError with the errno's `code` ('ENOENT', 'EEXIST', 'EACCES', 'EFBIG', ...), `request` (the addon
-// function) and `subject` (the path).
-import { native } from "./addon";
-import { call } from "./errors";
-import type { DirectoryEntry, FileStatus } from "./types";
+// NetlinkError (the addon's error) with the errno's `code` ('ENOENT', 'EEXIST', 'EACCES', 'EFBIG', ...),
+// `request` (the addon function) and `subject` (the path).
+import { call } from "@cni/netlink/addon";
+import { native } from "./native";
+import type { DirectoryEntry, FileIdentity, FileStatus } from "./types";
 
 /** open(2) flags `openFile` accepts (Linux x86_64 values; aarch64 differs only in directory/noFollow). */
 export const OpenFlag = {
@@ -119,4 +119,13 @@ export function removeTree(path: string): void {
 /** The entries of a directory, unsorted, with their kind; names that are not UTF-8 are left out. */
 export function listDirectory(path: string): DirectoryEntry[] {
   return call(() => native().dirList(path));
+}
+
+/**
+ * The identity (st_dev, st_ino as decimal strings) of the file `path` names, following symlinks: two paths
+ * are the same file when both fields are equal, e.g. `fileIdentity("/proc/self/exe")` against a candidate
+ * executable. A missing path throws code 'ENOENT'.
+ */
+export function fileIdentity(path: string): FileIdentity {
+  return call(() => native().fileIdentity(path));
 }
