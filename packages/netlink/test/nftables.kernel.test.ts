@@ -181,6 +181,68 @@ add rule bridge nat ${MAC_CHAIN} ether saddr 0a:58:0a:01:00:02 return comment "$
 add rule bridge nat ${MAC_CHAIN} drop comment "${SPOOF_COMMENT}"
 `;
 
+// The shapes portmap's nftables backend and a firewall write: ports, dnat to address:port (both families),
+// snat, fib daddr type local, ct state/status/mark; created with createTable/createChain (NLM_F_EXCL).
+const HOSTPORT_TABLE = "cni_hostport";
+
+function portmapOps(): NftOp[] {
+  const ip = { family: "ip", table: HOSTPORT_TABLE } as const;
+  const ip6 = { family: "ip6", table: HOSTPORT_TABLE } as const;
+  const tcpDport = (port: number): NftExpr[] => [
+    { type: "meta", key: "l4proto", dreg: REG_1 },
+    cmp("eq", bytes(6)),
+    { type: "payload", base: "transport", offset: 2, len: 2, dreg: REG_1 },
+    cmp("eq", bytes(port >> 8, port & 0xff)),
+  ];
+  const dnat = (family: "ipv4" | "ipv6", address: Uint8Array, port: number): NftExpr[] => [
+    { type: "immediate", dreg: 1, data: address },
+    { type: "immediate", dreg: 2, data: bytes(port >> 8, port & 0xff) },
+    { type: "nat", nat: "dnat", family, addrReg: 1, protoReg: 2 },
+  ];
+  const fibLocal: NftExpr[] = [{ type: "fib", dreg: REG_1, result: "type", flags: 2 }, cmp("eq", bytes(2, 0, 0, 0))];
+  const v6 = new Uint8Array(16);
+  v6.set([0xfd, 0x00, 0x00, 0x88, 0x00, 0x07]);
+  v6[15] = 2;
+  const ct = (key: "state" | "status", bits: number): NftExpr[] => [
+    { type: "ct", key, dreg: REG_1 },
+    { type: "bitwise", sreg: REG_1, dreg: REG_1, len: 4, mask: bytes(bits, 0, 0, 0), xor: bytes(0, 0, 0, 0) },
+    cmp("neq", bytes(0, 0, 0, 0)),
+  ];
+  return [
+    { op: "createTable", family: "ip", name: HOSTPORT_TABLE, comment: "CNI portmap plugin" },
+    { op: "createChain", ...ip, name: "hostports" },
+    { op: "createChain", ...ip, name: "prerouting", type: "nat", hook: "prerouting", priority: -100 },
+    { op: "createChain", ...ip, name: "masquerading", type: "nat", hook: "postrouting", priority: 100 },
+    { op: "createChain", ...ip, name: "forward", type: "filter", hook: "forward", priority: 0 },
+    { op: "addRule", ...ip, chain: "prerouting", exprs: [...fibLocal, { type: "verdict", verdict: "jump", chain: "hostports" }] },
+    { op: "addRule", ...ip, chain: "hostports", exprs: [load("network", 16, 4), cmp("eq", bytes(192, 0, 2, 10)), ...tcpDport(8443), ...dnat("ipv4", bytes(10, 88, 7, 2), 443)], comment: "ctr1" },
+    { op: "addRule", ...ip, chain: "masquerading", exprs: [load("network", 12, 4), cmp("eq", bytes(10, 88, 7, 2)), { type: "immediate", dreg: 1, data: bytes(192, 0, 2, 1) }, { type: "nat", nat: "snat", family: "ipv4", addrReg: 1 }], comment: "ctr1" },
+    { op: "addRule", ...ip, chain: "forward", exprs: [...ct("state", 0x06), { type: "verdict", verdict: "accept" }] },
+    { op: "addRule", ...ip, chain: "forward", exprs: [...ct("status", 0x20), { type: "counter" }, { type: "verdict", verdict: "accept" }] },
+    { op: "addRule", ...ip, chain: "forward", exprs: [{ type: "ct", key: "mark", dreg: REG_1 }, cmp("eq", bytes(0x10, 0, 0, 0)), { type: "verdict", verdict: "drop" }] },
+    { op: "createTable", family: "ip6", name: HOSTPORT_TABLE },
+    { op: "createChain", ...ip6, name: "prerouting", type: "nat", hook: "prerouting", priority: -100 },
+    { op: "addRule", ...ip6, chain: "prerouting", exprs: [...tcpDport(8080), ...dnat("ipv6", v6, 80)], comment: "ctr1" },
+  ];
+}
+
+const PORTMAP_TEXT = `
+add table ip ${HOSTPORT_TABLE} { comment "CNI portmap plugin" ; }
+add chain ip ${HOSTPORT_TABLE} hostports
+add chain ip ${HOSTPORT_TABLE} prerouting { type nat hook prerouting priority dstnat ; }
+add chain ip ${HOSTPORT_TABLE} masquerading { type nat hook postrouting priority srcnat ; }
+add chain ip ${HOSTPORT_TABLE} forward { type filter hook forward priority 0 ; }
+add rule ip ${HOSTPORT_TABLE} prerouting fib daddr type local jump hostports
+add rule ip ${HOSTPORT_TABLE} hostports ip daddr 192.0.2.10 tcp dport 8443 dnat to 10.88.7.2:443 comment "ctr1"
+add rule ip ${HOSTPORT_TABLE} masquerading ip saddr 10.88.7.2 snat to 192.0.2.1 comment "ctr1"
+add rule ip ${HOSTPORT_TABLE} forward ct state established,related accept
+add rule ip ${HOSTPORT_TABLE} forward ct status dnat counter accept
+add rule ip ${HOSTPORT_TABLE} forward ct mark 0x10 drop
+add table ip6 ${HOSTPORT_TABLE}
+add chain ip6 ${HOSTPORT_TABLE} prerouting { type nat hook prerouting priority dstnat ; }
+add rule ip6 ${HOSTPORT_TABLE} prerouting tcp dport 8080 dnat to [fd00:88:7::2]:80 comment "ctr1"
+`;
+
 function caught(run: () => unknown): NetlinkError {
   try {
     run();
@@ -241,6 +303,33 @@ describe("Nftables against the kernel", () => {
     const jump = ours.nft.listRules("bridge", "nat", "PREROUTING");
     expect(jump).toHaveLength(1);
     expect(jump[0]?.exprs[2]).toEqual({ type: "verdict", verdict: "jump", chain: IFACE_CHAIN });
+  });
+
+  test("portmap- and firewall-shaped rules (ports, dnat/snat, fib, ct) list exactly as when nft -f loads their text", () => {
+    const ours = newNamespace();
+    const reference = newNamespace();
+    ours.nft.commit(portmapOps());
+    nftIn(reference.name, ["-f", "-"], PORTMAP_TEXT);
+    const text = listing(ours.name);
+    expect(text).toBe(listing(reference.name));
+    expect(text).toContain('ip daddr 192.0.2.10 tcp dport 8443 dnat to 10.88.7.2:443 comment "ctr1"');
+    expect(text).toContain('tcp dport 8080 dnat to [fd00:88:7::2]:80 comment "ctr1"');
+    expect(text).toContain("fib daddr type local jump hostports");
+    expect(text).toContain("ct status dnat counter packets 0 bytes 0 accept");
+    expect(listingJson(ours.name)).toEqual(listingJson(reference.name));
+    // read back: the expressions as committed (the kernel's max registers and implied nat flags folded back)
+    const committed = portmapOps().flatMap((op) => (op.op === "addRule" && op.family === "ip" ? [op.exprs] : []));
+    const listed = ours.nft.listRules("ip", HOSTPORT_TABLE).map((rule) => rule.exprs);
+    expect(listed.sort((a, b) => a.length - b.length)).toEqual(committed.sort((a, b) => a.length - b.length));
+  });
+
+  test("createTable and createChain refuse what exists (EEXIST, naming the op); addChain keeps it", () => {
+    const { nft } = newNamespace();
+    nft.commit([{ op: "createTable", family: "ip", name: "t" }, { op: "createChain", family: "ip", table: "t", name: "c" }]);
+    expect(caught(() => nft.commit([{ op: "createChain", family: "ip", table: "t", name: "c" }]))).toMatchObject({ code: "EEXIST" });
+    expect(caught(() => nft.commit([{ op: "createTable", family: "ip", name: "t" }])).message).toContain("createTable ip t");
+    nft.commit([{ op: "addTable", family: "ip", name: "t" }, { op: "addChain", family: "ip", table: "t", name: "c" }]);
+    expect(nft.listChains("ip", "t").map((chain) => chain.name)).toEqual(["c"]);
   });
 
   test("deleteRulesByCommentPrefix removes exactly the matching rules, and a missing table or chain is 0", () => {
