@@ -83,7 +83,7 @@ export interface NativeAddon {
   nftCommit(fd: number, ops: readonly NftOp[]): void;
   nftListTables(fd: number, family: string | null): Obj[];
   nftListChains(fd: number, family: string | null, table: string | null): Obj[];
-  nftListRules(fd: number, family: string, table: string, chain: string | null): Obj[];
+  nftListRules(fd: number, family: string, table: string, chain: string | null, commentPrefix: string | null): Obj[];
   nftDeleteRulesByCommentPrefix(fd: number, family: string, table: string, chain: string, prefix: string): number;
 }
 

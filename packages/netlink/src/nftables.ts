@@ -34,9 +34,15 @@ export class Nftables extends NetlinkSocketHandle {
     return this.run("nftListChains", (n, fd) => n.nftListChains(fd, family ?? null, table ?? null)) as unknown as NftChain[];
   }
 
-  /** The rules of a table (or one chain), with handles, comments and decoded exprs; code ENOENT if the table/chain is missing. */
-  listRules(family: NftFamily, table: string, chain?: string): NftRule[] {
-    const rules = this.run("nftListRules", (n, fd) => n.nftListRules(fd, family, table, chain ?? null)) as unknown as NftRule[];
+  /**
+   * The rules of a table (or one chain), with handles, comments and decoded exprs; code ENOENT if the
+   * table/chain is missing. `commentPrefix`: only rules whose comment starts with it, filtered in the addon
+   * (no object for the others: an ADD's listing stays small with thousands of attachments in the chain).
+   */
+  listRules(family: NftFamily, table: string, chain?: string, options: { commentPrefix?: string } = {}): NftRule[] {
+    const rules = this.run("nftListRules", (n, fd) =>
+      n.nftListRules(fd, family, table, chain ?? null, options.commentPrefix ?? null),
+    ) as unknown as NftRule[];
     for (const rule of rules) {
       for (const expr of rule.exprs) plainBytes(expr);
     }

@@ -346,6 +346,15 @@ describe("Nftables against the kernel", () => {
     expect(nft.deleteRulesByCommentPrefix("inet", MASQ_TABLE, "postrouting", "")).toBe(0);
   });
 
+  test("listRules with a commentPrefix returns only those rules (filtered in the addon)", () => {
+    const { nft } = newNamespace();
+    nft.commit(masqueradeOps());
+    const mine = nft.listRules("inet", MASQ_TABLE, "masq_checks", { commentPrefix: "0123456789abcdef-fedcba9876543210" });
+    expect(mine.map((rule) => rule.comment)).toEqual([COMMENT_V4, COMMENT_V6]);
+    expect(nft.listRules("inet", MASQ_TABLE, undefined, { commentPrefix: "0123456789abcdef-" })).toHaveLength(3);
+    expect(nft.listRules("inet", MASQ_TABLE, "postrouting", { commentPrefix: "" })).toEqual([]); // no comment: never listed
+  });
+
   test("listing a missing table or chain is ENOENT naming it", () => {
     const { nft } = newNamespace();
     const noTable = caught(() => nft.listRules("inet", "no_such_table"));

@@ -139,7 +139,7 @@ describe("addOnlyOps with an attachment's own chains (the spoof-check shape)", (
     ],
   });
   const entry = { chain: "PREROUTING", exprs: [...interfaceNameEquals("iifname", "veth1"), jump("iface")], comment };
-  const attachment = { owns: (rule: NftRule) => rule.comment === comment, rules: [entry] };
+  const attachment = { commentPrefix: comment, owns: (rule: NftRule) => rule.comment === comment, rules: [entry] };
   const listed = (chain: string, handle: number, exprs: NftExpr[]): NftRule => ({ family: "bridge", table: "nat", chain, handle, exprs, comment });
   const inPlace = (mac: string): Map<string, NftRule[]> =>
     new Map([

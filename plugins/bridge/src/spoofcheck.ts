@@ -63,7 +63,7 @@ export function setupSpoofCheck(attachment: AttachmentId, hostVeth: string, mac:
   };
   const jumpRule = { chain: BASE_CHAIN, exprs: [...interfaceNameEquals("iifname", hostVeth), jump(iface)], comment };
   withNftables("failed to setup spoof-check", (nft) =>
-    ensureRules(nft, layout, { owns: (rule) => rule.comment === comment, rules: [jumpRule] }),
+    ensureRules(nft, layout, { commentPrefix: comment, owns: (rule) => rule.comment === comment, rules: [jumpRule] }),
   );
 }
 

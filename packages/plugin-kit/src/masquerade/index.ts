@@ -16,7 +16,6 @@ import {
   ensureRules,
   listIfPresent,
   openNftables,
-  rulesWithCommentPrefix,
   withNftables,
 } from "../netfilter/nftables";
 import { iptablesRunner, type IptablesRunner } from "../netfilter/iptables";
@@ -137,7 +136,7 @@ class MasqueradeRules implements Masquerade {
     }
     this.cleanBothBackends(
       "garbage-collect",
-      (nft) => commitFresh(nft, () => gcOps(rulesWithCommentPrefix(listMasqRules(nft), networkHash), validComments)),
+      (nft) => commitFresh(nft, () => gcOps(listMasqRules(nft, networkHash), validComments)),
       (name) => name.startsWith("CNI-"),
       (runner, family) => iptablesGc(runner, family, network, validContainerIds),
     );
@@ -174,9 +173,9 @@ class MasqueradeRules implements Masquerade {
   }
 }
 
-/** The rules of masq_checks; none when the table or chain does not exist yet. */
-function listMasqRules(nft: Nftables): NftRule[] {
-  return listIfPresent(() => nft.listRules("inet", NFT_TABLE, NFT_MASQ_CHAIN));
+/** The rules of masq_checks whose comment starts with `prefix` (filtered in the addon); none when the table or chain does not exist. */
+function listMasqRules(nft: Nftables, prefix: string): NftRule[] {
+  return listIfPresent(() => nft.listRules("inet", NFT_TABLE, NFT_MASQ_CHAIN, { commentPrefix: prefix }));
 }
 
 /** Whether iptables may hold rules here worth a process: an iptables-nft chain that matches, or a legacy nat table. */

@@ -76,7 +76,7 @@ export function masqueradeLayout(): NftLayout {
 /** One attachment's rules in masq_checks: one per address, all with `comment`; its rules are those with `prefix`. */
 export function attachmentRules(prefix: string, comment: string, addresses: readonly AddressWithPrefix[]): AttachmentRules {
   return {
-    owns: (rule) => rule.comment !== undefined && rule.comment.startsWith(prefix),
+    commentPrefix: prefix,
     rules: addresses.map((address) => ({ chain: NFT_MASQ_CHAIN, exprs: masqueradeRuleExprs(address), comment })),
   };
 }

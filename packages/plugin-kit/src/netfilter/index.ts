@@ -12,6 +12,7 @@ export {
   rulesWithCommentPrefix,
   deleteRuleOps,
   deleteRulesByCommentPrefix,
+  deleteRulesByComment,
   sameRules,
   sameRule,
   sameExpr,
@@ -20,6 +21,7 @@ export {
   type NftRuleSpec,
   type NftTableContents,
   type AttachmentRules,
+  type CommentMatch,
 } from "./nftables";
 export {
   meta,

@@ -7,15 +7,12 @@
 import {
   Nftables,
   type NftChain,
-  type NftChainType,
   type NftExpr,
   type NftFamily,
-  type NftHook,
   type NftOp,
-  type NftPolicy,
   type NftRule,
 } from "@cni/netlink";
-import { isNetlinkCode, netlinkStep, netlinkToCniError } from "../errors";
+import { isNetlinkCode, netlinkToCniError } from "../errors";
 
 /**
  * Open nftables (in `netnsPath`, else the caller's namespace), run `work`, close. Any failure, opening
@@ -35,13 +32,19 @@ export function withNftables<T>(what: string, work: (nft: Nftables) => T, netnsP
 }
 
 /**
- * DEL's order: a handle (opened when `needed`) for `work`'s deleting batches, which then does its other
- * kernel work (deleting the veth), and the handle closed last. Closing a socket whose batch deleted
- * anything waits for nf_tables' destroy work (an RCU grace period, ~12 ms); RTM_DELLINK waits for one of
- * its own (~14 ms). Closed last, the two waits overlap instead of adding up.
+ * DEL's order: a handle (opened when `needed`; undefined if it cannot be) for `work`'s deleting batches,
+ * which then does its other kernel work (deleting the veth), and the handle closed last. Closing a socket
+ * whose batch deleted anything waits for nf_tables' destroy work (an RCU grace period, ~12 ms); RTM_DELLINK
+ * waits for one of its own (~14 ms). Closed last, the two waits overlap instead of adding up.
  */
 export async function withNftablesClosedLast<T>(needed: boolean, work: (nft: Nftables | undefined) => T | Promise<T>): Promise<T> {
-  const nft = needed ? netlinkStep("failed to open nftables", () => openNftables()) : undefined;
+  let nft: Nftables | undefined;
+  try {
+    if (needed) nft = openNftables();
+  } catch {
+    // No handle: each step opens its own and reports (or, as masquerade's iptables backend on a host
+    // without nf_tables, tolerates) the failure as it would alone.
+  }
   try {
     return await work(nft);
   } finally {
@@ -94,20 +97,14 @@ export interface NftRuleSpec {
   comment?: string;
 }
 
-/** A chain of a layout; `hook` makes a base chain. */
-export interface NftChainSpec {
-  name: string;
-  hook?: NftHook;
-  type?: NftChainType;
-  priority?: number;
-  policy?: NftPolicy;
-  comment?: string;
+/** A chain of a layout: what `addChain` takes (`hook` makes a base chain), and optionally its rules. */
+export type NftChainSpec = Omit<Extract<NftOp, { op: "addChain" | "createChain" }>, "op" | "family" | "table"> & {
   /**
    * The chain holds exactly these rules (e.g. a base chain's jumps): refilled, flush first, only when
    * what is there differs. Undefined: the chain's rules are the attachments' (see `AttachmentRules`).
    */
   rules?: readonly NftRuleSpec[];
-}
+};
 
 /** A table and the chains it must have. */
 export interface NftLayout {
@@ -118,33 +115,47 @@ export interface NftLayout {
   chains: readonly NftChainSpec[];
 }
 
+/** Which rules are one attachment's: by comment. */
+export interface CommentMatch {
+  /** their comments start with this; the addon lists only those */
+  commentPrefix: string;
+  /** whether a rule so listed is the attachment's, when the prefix alone does not say (e.g. an exact comment) */
+  owns?(rule: NftRule): boolean;
+}
+
 /**
  * One attachment's rules, in the layout's chains without fixed `rules` (an attachment's own chains are
  * fixed chains of its layout): found by comment.
  */
-export interface AttachmentRules {
-  /** whether a listed rule is this attachment's (e.g. its comment equals or starts with the attachment's) */
-  owns(rule: NftRule): boolean;
+export interface AttachmentRules extends CommentMatch {
   rules: readonly (NftRuleSpec & { chain: string })[];
 }
 
-/** What the layout's chains are now: those that exist, as listed, with their rules. */
+/**
+ * What the layout's chains are now: those that exist, as listed, with their rules (in chains without fixed
+ * rules, possibly only the attachment's: see readChains).
+ */
 export interface NftTableContents {
   chains: ReadonlyMap<string, NftChain>;
   rules: ReadonlyMap<string, readonly NftRule[]>;
 }
 
 /**
- * List the layout's chains (one dump) and the rules of those that exist (one dump each). Per chain rather
- * than the whole table: a shared table (bridge nat) holds other plugins' and attachments' chains we need
- * not decode.
+ * List the layout's chains (one dump) and the rules of those that exist (one dump each): all rules of a
+ * fixed chain, only those whose comment starts with `commentPrefix` elsewhere (filtered in the addon: no
+ * object per other attachment). Per chain rather than the whole table: a shared table (bridge nat) holds
+ * other plugins' and attachments' chains we need not decode.
  */
-export function readChains(nft: Nftables, layout: NftLayout): NftTableContents {
-  const wanted = new Set(layout.chains.map((chain) => chain.name));
+export function readChains(nft: Nftables, layout: NftLayout, commentPrefix?: string): NftTableContents {
   const chains = new Map<string, NftChain>();
+  const wanted = new Set(layout.chains.map((chain) => chain.name));
   for (const chain of listIfPresent(() => nft.listChains(layout.family, layout.table))) if (wanted.has(chain.name)) chains.set(chain.name, chain);
   const rules = new Map<string, NftRule[]>();
-  for (const name of chains.keys()) rules.set(name, listIfPresent(() => nft.listRules(layout.family, layout.table, name)));
+  for (const spec of layout.chains) {
+    if (!chains.has(spec.name)) continue;
+    const filter = spec.rules === undefined && commentPrefix !== undefined ? { commentPrefix } : {};
+    rules.set(spec.name, listIfPresent(() => nft.listRules(layout.family, layout.table, spec.name, filter)));
+  }
   return { chains, rules };
 }
 
@@ -178,18 +189,8 @@ export function addOnlyOps(current: NftTableContents, layout: NftLayout, attachm
 }
 
 function chainOp(op: "createChain" | "addChain", family: NftFamily, table: string, chain: NftChainSpec): NftOp {
-  const { name, hook, type, priority, policy, comment } = chain;
-  return {
-    op,
-    family,
-    table,
-    name,
-    ...(hook !== undefined ? { hook } : {}),
-    ...(type !== undefined ? { type } : {}),
-    ...(priority !== undefined ? { priority } : {}),
-    ...(policy !== undefined ? { policy } : {}),
-    ...(comment !== undefined ? { comment } : {}),
-  };
+  const { rules: _rules, ...fields } = chain;
+  return { op, family, table, ...fields };
 }
 
 /** A listed base chain against the spec (type defaults to filter, priority to 0, policy to accept, as the kernel's). */
@@ -208,7 +209,7 @@ function attachmentOps(current: NftTableContents, layout: NftLayout, attachment:
   const owned: NftRule[] = [];
   for (const chain of layout.chains) {
     if (chain.rules !== undefined) continue; // a fixed chain's rules are the layout's, whatever their comment
-    for (const rule of current.rules.get(chain.name) ?? []) if (attachment.owns(rule)) owned.push(rule);
+    for (const rule of current.rules.get(chain.name) ?? []) if (ownedBy(attachment, rule)) owned.push(rule);
   }
   const kept = new Set<NftRule>();
   const missing: (NftRuleSpec & { chain: string })[] = [];
@@ -223,12 +224,17 @@ function attachmentOps(current: NftTableContents, layout: NftLayout, attachment:
   return ops;
 }
 
+function ownedBy(match: CommentMatch, rule: NftRule): boolean {
+  const prefixed = rule.comment !== undefined && rule.comment.startsWith(match.commentPrefix);
+  return prefixed && (match.owns === undefined || match.owns(rule));
+}
+
 /**
  * ADD for one attachment in one transaction that adds only what is missing (addOnlyOps), from a fresh
  * listing, rebuilt if a concurrent call got in between. Commits nothing when all is in place.
  */
 export function ensureRules(nft: Nftables, layout: NftLayout, attachment?: AttachmentRules): void {
-  commitFresh(nft, () => addOnlyOps(readChains(nft, layout), layout, attachment));
+  commitFresh(nft, () => addOnlyOps(readChains(nft, layout, attachment?.commentPrefix), layout, attachment));
 }
 
 function addRuleOp(family: NftFamily, table: string, chain: string, rule: NftRuleSpec): NftOp {
@@ -263,6 +269,27 @@ export function deleteRulesByCommentPrefix(nft: Nftables, family: NftFamily, tab
     if (!isNetlinkCode(thrown, "ENOENT")) throw thrown;
     return nft.deleteRulesByCommentPrefix(family, table, chain, prefix);
   }
+}
+
+/**
+ * DEL: delete, in one transaction, the rules of `chains` that `match` names (missing chains have none),
+ * listed through the addon's comment filter; rebuilt if a concurrent call deleted one of them first.
+ * For several chains, or an exact comment (portmap's rules carry the bare container id), where
+ * deleteRulesByCommentPrefix (one chain, a prefix) does not fit. Returns the count.
+ */
+export function deleteRulesByComment(nft: Nftables, family: NftFamily, table: string, chains: readonly string[], match: CommentMatch): number {
+  let count = 0;
+  commitFresh(nft, () => {
+    const found: NftRule[] = [];
+    for (const chain of chains) {
+      for (const rule of listIfPresent(() => nft.listRules(family, table, chain, { commentPrefix: match.commentPrefix }))) {
+        if (ownedBy(match, rule)) found.push(rule);
+      }
+    }
+    count = found.length;
+    return deleteRuleOps(found);
+  });
+  return count;
 }
 
 // ---- comparing what the kernel lists with what a layout wants ----

@@ -355,13 +355,14 @@ fn nft_list_chains(env: &Env, args: &Args) -> Result<napi_value> {
     Ok(env.array(chains.iter().map(|c| js_chain(env, c)).collect()))
 }
 
-/// nftListRules(fd, family, table, chain?) -> NftRule[]
+/// nftListRules(fd, family, table, chain?, commentPrefix?) -> NftRule[]
 fn nft_list_rules(env: &Env, args: &Args) -> Result<napi_value> {
     let sock = socket(env, args)?;
     let family = arg_family(env, args, 1)?;
     let table = arg_string(env, args, 2, "table")?;
     let chain = arg_opt_string(env, args, 3, "chain")?;
-    let rules = nft::list_rules(sock, family, &table, chain.as_deref())?;
+    let comment_prefix = arg_opt_string(env, args, 4, "commentPrefix")?;
+    let rules = nft::list_rules(sock, family, &table, chain.as_deref(), comment_prefix.as_deref())?;
     let mut out = Vec::with_capacity(rules.len());
     for rule in &rules {
         out.push(js_rule(env, rule)?);

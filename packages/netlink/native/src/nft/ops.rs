@@ -219,8 +219,9 @@ fn place(family: Family, table: &str, chain: Option<&str>) -> String {
     }
 }
 
-/// The rules of a table (or one chain of it); ENOENT when the table or chain does not exist.
-pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>) -> Result<Vec<Rule>> {
+/// The rules of a table (or one chain of it), only those whose comment starts with `comment_prefix` when
+/// given (filtered here: the caller gets no object for the others); ENOENT when the table or chain does not exist.
+pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>, comment_prefix: Option<&str>) -> Result<Vec<Rule>> {
     let run = || -> Result<Vec<Rule>> {
         check_name("table", table)?;
         // A dump of a missing table or chain is just empty: ask for the object itself first.
@@ -233,7 +234,11 @@ pub fn list_rules(sock: Socket, family: Family, table: &str, chain: Option<&str>
                 sock.request_one(table::get(Some(family), Some(table)))?;
             }
         }
-        dump_rules(sock, family, table, chain)
+        let mut rules = dump_rules(sock, family, table, chain)?;
+        if let Some(prefix) = comment_prefix {
+            rules.retain(|r| r.comment.as_deref().is_some_and(|c| c.starts_with(prefix)));
+        }
+        Ok(rules)
     };
     run().map_err(|e| e.about("nftListRules", place(family, table, chain)))
 }
