@@ -30,7 +30,6 @@ import {
   listIfPresent,
   nfprotoIs,
   readChains,
-  rulesWithCommentPrefix,
   sameRule,
   sameRules,
   verdict,
@@ -50,25 +49,35 @@ const ADMIN_CHAIN = "admin";
 const ACCEPT_CHAIN = "containers";
 const STAGE_1 = "isolation_stage_1";
 const STAGE_2 = "isolation_stage_2";
+/** The isolation rules' comments: `ingressPolicy <policy> bridge <name>`. */
+const ISOLATION_PREFIX = "ingressPolicy ";
 /** NF_IP_PRI_FILTER: `priority filter`, the iptables FORWARD chain's */
 const PRIORITY_FILTER = 0;
 
 export class NftablesBackend implements FirewallBackend {
   constructor(private readonly conf: FirewallConfig) {}
 
-  /** One add-only transaction: table and chains when missing, the attachment's accept rules, the bridge's isolation rules. */
+  /**
+   * Add-only: the table and chains when missing with the attachment's accept rules (one transaction), then
+   * the bridge's isolation rules (a second: the kit lists one comment prefix per transaction); the
+   * accept rules are taken out again if the second fails.
+   */
   add(attachment: FirewallAttachment, bridge: string | undefined): void {
-    const comment = attachmentComment(attachment);
-    const isolation = bridge === undefined ? [] : isolationRules(this.conf.ingressPolicy, bridge);
-    const isolationComments = new Set(isolation.map((rule) => rule.comment));
-    const accepts = acceptRules(attachment, comment);
-    withNftables("failed to set up firewall rules", (nft) =>
-      ensureRules(nft, firewallLayout(), {
-        // Its own accept rules, and the identical isolation rules another attachment of the bridge made.
-        owns: (rule) => rule.comment === comment || (rule.comment !== undefined && isolationComments.has(rule.comment)),
-        rules: [...accepts, ...isolation],
-      }),
-    );
+    const prefix = attachmentPrefix(attachment);
+    const accepts = acceptRules(attachment, attachmentComment(attachment));
+    withNftables("failed to set up firewall rules", (nft) => {
+      ensureRules(nft, firewallLayout(), { commentPrefix: prefix, rules: accepts });
+      if (bridge === undefined) return;
+      const isolation = isolationRules(this.conf.ingressPolicy, bridge);
+      const comments = new Set(isolation.map((rule) => rule.comment));
+      try {
+        // the bridge's rules, whichever attachment made them first
+        ensureRules(nft, firewallLayout(), { commentPrefix: ISOLATION_PREFIX, owns: (rule) => comments.has(rule.comment ?? ""), rules: isolation });
+      } catch (error) {
+        deleteRulesByCommentPrefix(nft, "inet", NFT_TABLE, ACCEPT_CHAIN, prefix);
+        throw error;
+      }
+    });
   }
 
   /** The attachment's accept rules by comment (no prevResult needed), and Go's iptables rules for its addresses if any. */
@@ -81,7 +90,7 @@ export class NftablesBackend implements FirewallBackend {
     const comment = attachmentComment(attachment);
     withNftables("failed to check firewall rules", (nft) => {
       const layout = firewallLayout();
-      const current = readChains(nft, layout);
+      const current = readChains(nft, layout, attachmentPrefix(attachment));
       const forward = layout.chains[0] as NftChainSpec;
       const forwardRules = current.rules.get(FORWARD_CHAIN);
       if (forwardRules === undefined || !sameRules(forwardRules, forward.rules ?? [])) {
@@ -150,7 +159,7 @@ function acceptRules(attachment: FirewallAttachment, comment: string): RuleToAdd
 
 /** The bridge's isolation rules, named by a comment of their own (shared by the bridge's attachments). */
 function isolationRules(policy: IngressPolicy, bridge: string): RuleToAdd[] {
-  const comment = (what: string): string => `ingressPolicy ${what} bridge ${bridge}`;
+  const comment = (what: string): string => `${ISOLATION_PREFIX}${what} bridge ${bridge}`;
   const rules: RuleToAdd[] = [
     {
       chain: STAGE_1,
@@ -178,16 +187,19 @@ function interfaceNameDiffers(key: "iifname" | "oifname", name: string): NftExpr
   return [load, cmp("neq", equals.data)];
 }
 
+function attachmentPrefix(attachment: FirewallAttachment): string {
+  return nftAttachmentHash(attachment.network, attachment.ifName, attachment.containerId);
+}
+
 function attachmentComment(attachment: FirewallAttachment): string {
   return nftAttachmentComment(attachment.network, attachment.ifName, attachment.containerId);
 }
 
 /** DEL (either backend): this attachment's accept rules, found by comment; a missing table is nothing to do. */
 export function removeNftablesRules(attachment: FirewallAttachment): void {
-  const prefix = nftAttachmentHash(attachment.network, attachment.ifName, attachment.containerId);
   withNftables("failed to remove firewall rules", (nft) => {
     if (!hasTable(nft)) return;
-    deleteRulesByCommentPrefix(nft, "inet", NFT_TABLE, ACCEPT_CHAIN, prefix);
+    deleteRulesByCommentPrefix(nft, "inet", NFT_TABLE, ACCEPT_CHAIN, attachmentPrefix(attachment));
   });
 }
 
@@ -197,7 +209,7 @@ export function gcNftablesRules(network: string, valid: readonly AttachmentId[])
   const networkHash = nftNetworkHash(network);
   withNftables("failed to garbage-collect firewall rules", (nft) =>
     commitFresh(nft, () => {
-      const rules = rulesWithCommentPrefix(listIfPresent(() => nft.listRules("inet", NFT_TABLE, ACCEPT_CHAIN)), networkHash);
+      const rules = listIfPresent(() => nft.listRules("inet", NFT_TABLE, ACCEPT_CHAIN, { commentPrefix: networkHash }));
       return deleteRuleOps(rules.filter((rule: NftRule) => !validComments.has(rule.comment ?? "")));
     }),
   );
