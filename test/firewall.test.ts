@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanupAll, createHostNetns, createNetns, inNetns, setSysctls, type TestNetns } from "./lib/netns";
 import { failed, succeeded } from "./lib/outcome";
+import { runPluginAsync } from "./lib/plugin-async";
 import { BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
 const FIREWALL = ourPlugin("firewall");
@@ -321,6 +322,52 @@ describe("nftables backend", () => {
     // with the binary on PATH: iptables
     succeeded(runPlugin(FIREWALL, call(host, "ADD", conf, { containerId: "ctr-2" })));
     expect(iptablesS(host, 4)).toEqual(expect.arrayContaining(accepts("10.84.0.5/32")));
+  });
+});
+
+describe("concurrency and the other backend's rules", () => {
+  it("12 concurrent ADDs per backend: every address accepted, one FORWARD jump, one forward chain", async () => {
+    const host = dockerLikeHost("fw-par-h", "ACCEPT");
+    const ids = Array.from({ length: 12 }, (_, i) => i + 10);
+    const outputs = await Promise.all(
+      ids.flatMap((i) => [
+        runPluginAsync(FIREWALL, call(host, "ADD", firewallConf("fwnet", syntheticPrev([`10.89.0.${i}/24`]), { backend: "iptables" }), { containerId: `ipt-${i}` })),
+        runPluginAsync(FIREWALL, call(host, "ADD", firewallConf("fwnet", syntheticPrev([`10.90.0.${i}/24`]), { backend: "nftables" }), { containerId: `nft-${i}` })),
+      ]),
+    );
+    for (const output of outputs) succeeded(output);
+    const rules = iptablesS(host, 4);
+    expect(rules.filter((line) => line === FORWARD_JUMP)).toHaveLength(1);
+    expect(rules.filter((line) => line === ADMIN_JUMP)).toHaveLength(1);
+    for (const i of ids) expect(rules).toEqual(expect.arrayContaining(accepts(`10.89.0.${i}/32`)));
+    const table = nftTable(host);
+    expect(table.match(/chain forward \{/g)).toHaveLength(1);
+    expect(table.match(/jump containers/g)).toHaveLength(1);
+    for (const i of ids) expect(table).toContain(`ip saddr 10.90.0.${i} accept`);
+  });
+
+  it("each backend's DEL removes the other's rules of the attachment", () => {
+    const host = dockerLikeHost("fw-oth-h", "ACCEPT");
+    const prev = syntheticPrev(["10.91.0.2/24"]);
+    succeeded(runPlugin(FIREWALL, call(host, "ADD", firewallConf("fwnet", prev, { backend: "nftables" }))));
+    succeeded(runPlugin(FIREWALL, call(host, "DEL", firewallConf("fwnet", undefined, { backend: "iptables" }))));
+    expect(nftTable(host)).not.toContain("10.91.0.2");
+
+    succeeded(runPlugin(GO_FIREWALL, call(host, "ADD", firewallConf("fwnet", prev, { backend: "iptables" }))));
+    expect(iptablesS(host, 4)).toEqual(expect.arrayContaining(accepts("10.91.0.2/32")));
+    succeeded(runPlugin(FIREWALL, call(host, "DEL", firewallConf("fwnet", prev, { backend: "nftables" }))));
+    expect(iptablesS(host, 4).filter((line) => line.includes("10.91.0.2"))).toEqual([]);
+  });
+
+  it("CHECK names a missing FORWARD jump as Go does", () => {
+    const host = dockerLikeHost("fw-chk-h", "ACCEPT");
+    const conf = firewallConf("fwnet", syntheticPrev(["10.92.0.2/24"]), { backend: "iptables" });
+    succeeded(runPlugin(FIREWALL, call(host, "ADD", conf)));
+    inNetns(host, "iptables", ["-D", "FORWARD", "-m", "comment", "--comment", "CNI firewall plugin rules", "-j", "CNI-FORWARD"]);
+    const ours = failed(runPlugin(FIREWALL, call(host, "CHECK", conf)));
+    const go = runPlugin(GO_FIREWALL, call(host, "CHECK", conf)).json as { msg: string };
+    expect(ours.msg).toBe("expected FORWARD rule [-m comment --comment CNI firewall plugin rules -j CNI-FORWARD] not found");
+    expect(ours.msg).toBe(go.msg);
   });
 });
 
