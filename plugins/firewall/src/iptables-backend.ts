@@ -84,7 +84,7 @@ export class IptablesBackend implements FirewallBackend {
 
   /** The per-address rules (by address: Go's carry nothing else), and this attachment's nftables rules if any. */
   del(attachment: FirewallAttachment): void {
-    removeNftablesRules(attachment);
+    otherBackend(() => removeNftablesRules(attachment));
     withLock(() => deleteAddressRules(this.runner, attachment.addresses));
   }
 
@@ -105,7 +105,7 @@ export class IptablesBackend implements FirewallBackend {
    * removes them); it collects the network's nftables rules of the other backend.
    */
   gc(network: string, valid: readonly AttachmentId[]): void {
-    gcNftablesRules(network, valid);
+    otherBackend(() => gcNftablesRules(network, valid));
   }
 
   private list(family: IpFamily): string[] {
@@ -230,6 +230,18 @@ function missingRule(message: string): CniError {
 
 function ofFamily(addresses: readonly CIDR[], family: IpFamily): CIDR[] {
   return addresses.filter((address) => address.ip.family === family);
+}
+
+/**
+ * Cleaning up after the nftables backend: a host where nftables cannot be used (an iptables-legacy
+ * kernel without nf_tables) has no rules of it either, so its failure is not the iptables DEL's.
+ */
+function otherBackend(work: () => void): void {
+  try {
+    work();
+  } catch {
+    // nothing of the nftables backend can be there
+  }
 }
 
 function withLock<T>(work: () => T): T {
