@@ -291,6 +291,21 @@ describe("nftables backend", () => {
     expect(failed(runPlugin(FIREWALL, call(host, "CHECK", conf))).msg).toContain("not found");
   });
 
+  it("encodes its rules as nft does: the kernel holds the same expressions as nft -f of their listed text", () => {
+    const ours = dockerLikeHost("fw-enc-o", "ACCEPT");
+    const conf = firewallConf("fwnet", syntheticPrev(["10.93.0.3/24", "fd93::3/64"], "fwbre"), { backend: "nftables", ingressPolicy: "isolated" });
+    succeeded(runPlugin(FIREWALL, call(ours, "ADD", conf)));
+    const text = nftTable(ours);
+    const byNft = createNetns("fw-enc-n");
+    const load = spawnSync("ip", ["netns", "exec", byNft.name, "nft", "-f", "-"], { input: text, encoding: "utf8" });
+    expect(load.stderr).toBe("");
+    // `nft --debug=netlink list` prints each rule's expressions as the kernel returns them; handles differ
+    const expressions = (ns: TestNetns): string =>
+      inNetns(ns, "nft", ["--debug=netlink", "list", "table", "inet", NFT_TABLE]).replace(/^(inet \S+ \S+) [\d ]+$/gm, "$1");
+    expect(expressions(ours)).toContain("cmp neq reg 1 0x");
+    expect(expressions(ours)).toBe(expressions(byNft));
+  });
+
   it("cannot override an iptables FORWARD DROP (documented): the container stays cut off", () => {
     const host = dockerLikeHost("fw-ndr-h");
     const container = createNetns("fw-ndr-c");
