@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanupAll, createHostNetns, createNetns, inNetns, setSysctls, type TestNetns } from "./lib/netns";
 import { failed, succeeded } from "./lib/outcome";
+import { runIsolated } from "./lib/isolated";
 import { runPluginAsync } from "./lib/plugin-async";
 import { BIN_DIR, goPlugin, ourPlugin, runPlugin, type PluginCall, type PluginOutput } from "./lib/plugin";
 
@@ -468,6 +469,23 @@ describe("bad inputs: a code-7 error naming the problem, nothing changed", () =>
       expect([iptablesS(host, 4), iptablesS(host, 6), nftTable(host)]).toEqual(before);
     });
   }
+
+  it("firewalld running (system bus socket and /run/firewalld, on a throwaway machine): unset and firewalld backends fail with code 7", () => {
+    const conf = (backend: string | undefined): string => JSON.stringify(firewallConf("fwnet", syntheticPrev(["10.94.0.2/24"]), backend === undefined ? {} : { backend }));
+    const script = [
+      "mkdir -p /run/dbus /run/firewalld && touch /run/dbus/system_bus_socket",
+      // each answer on one line
+      `echo '${conf(undefined)}' | CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=/x CNI_IFNAME=eth0 CNI_PATH=${BIN_DIR} ${FIREWALL} | tr -d '\\n'; echo`,
+      `echo '${conf("firewalld")}' | CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=/x CNI_IFNAME=eth0 CNI_PATH=${BIN_DIR} ${FIREWALL} | tr -d '\\n'; echo`,
+      "iptables -S | grep -c CNI- || true",
+    ].join("\n");
+    const run = runIsolated(script, ["/run"], { PATH: process.env.PATH });
+    expect(run.stderr).toBe("");
+    const [unset, firewalld, chains] = run.stdout.trim().split("\n");
+    expect(JSON.parse(unset ?? "")).toMatchObject({ code: 7, msg: expect.stringContaining('"backend" is unset and firewalld is running') });
+    expect(JSON.parse(firewalld ?? "")).toMatchObject({ code: 7, msg: expect.stringContaining("no firewalld (D-Bus) client") });
+    expect(chains).toBe("0");
+  });
 
   it("STATUS and DEL with backend firewalld: STATUS fails naming D-Bus, DEL has nothing to undo", () => {
     const host = dockerLikeHost("fw-fwd-h", "ACCEPT");
