@@ -330,6 +330,17 @@ describe("nftables backend", () => {
     expect(table).toContain("10.83.0.5"); // another network's
   });
 
+  it("GC with the iptables backend collects nftables leftovers and leaves Go-style address rules (they name no attachment)", () => {
+    const host = dockerLikeHost("fw-gci-h", "ACCEPT");
+    succeeded(runPlugin(FIREWALL, call(host, "ADD", firewallConf("fwnet", syntheticPrev(["10.95.0.5/24"]), { backend: "nftables" }), { containerId: "gone-1" })));
+    succeeded(runPlugin(FIREWALL, call(host, "ADD", firewallConf("fwnet", syntheticPrev(["10.95.0.6/24"]), { backend: "iptables" }), { containerId: "gone-2" })));
+    const gc = { ...firewallConf("fwnet", undefined, { backend: "iptables" }, "1.1.0"), "cni.dev/valid-attachments": [] };
+    succeeded(runPlugin(FIREWALL, { command: "GC", path: BIN_DIR, stdin: gc, hostNetns: host }));
+    expect(nftTable(host)).not.toContain("10.95.0.5");
+    expect(iptablesS(host, 4)).toEqual(expect.arrayContaining(accepts("10.95.0.6/32")));
+    succeeded(runPlugin(FIREWALL, { command: "STATUS", path: BIN_DIR, stdin: gc, hostNetns: host }));
+  });
+
   it("backend unset on a host without iptables (no binary, no rules) is nftables", () => {
     const host = createHostNetns("fw-auto-h");
     const conf = firewallConf("fwnet", syntheticPrev(["10.84.0.5/24"]));
