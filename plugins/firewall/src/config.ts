@@ -20,6 +20,8 @@ export const DEFAULT_ADMIN_CHAIN = "CNI-ADMIN";
 export const DEFAULT_FIREWALLD_ZONE = "trusted";
 /** iptables chain names are at most 28 characters (XT_EXTENSION_MAXNAMELEN less the NUL). */
 const MAX_CHAIN_NAME = 28;
+/** Interface names are at most 15 bytes (IFNAMSIZ less the NUL). */
+const MAX_IFNAME = 15;
 /** Names iptables reserves (targets and built-in chains) and the plugin's own chains: not an admin chain. */
 const RESERVED_CHAIN_NAMES = new Set([
   "ACCEPT", "DROP", "RETURN", "QUEUE", "REJECT", "LOG", "MARK", "MASQUERADE", "DNAT", "SNAT",
@@ -90,11 +92,9 @@ export interface FirewallAttachment {
 export function describeAttachment(args: CmdArgs, prevResult: Result | undefined): FirewallAttachment {
   const addresses: CIDR[] = [];
   const seen = new Set<string>();
-  const ips = prevResult?.ips ?? [];
-  for (let i = 0; i < ips.length; i++) {
-    const text = (ips[i] as { address: string }).address;
-    const cidr = parseCIDR(text);
-    if (cidr === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "prevResult.ips[${i}].address": ${JSON.stringify(text)}`);
+  for (const [i, ip] of (prevResult?.ips ?? []).entries()) {
+    const cidr = parseCIDR(ip.address);
+    if (cidr === undefined) throw new CniError(ErrorCode.InvalidNetworkConfig, `invalid "prevResult.ips[${i}].address": ${JSON.stringify(ip.address)}`);
     const key = formatIP(cidr.ip);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -118,7 +118,7 @@ export function ingressBridge(conf: FirewallConfig, prevResult: Result): string 
     );
   }
   if (first.name === "") throw new CniError(ErrorCode.InvalidNetworkConfig, "got empty bridge name");
-  if (first.name.length > 15 || !isPlainName(first.name)) {
+  if (first.name.length > MAX_IFNAME || !isPlainName(first.name)) {
     throw new CniError(
       ErrorCode.InvalidNetworkConfig,
       `invalid "prevResult.interfaces[0].name" ${JSON.stringify(first.name)}: not a bridge name the ingress policy can match (up to 15 letters, digits, _ . -)`,
