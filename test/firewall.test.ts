@@ -339,6 +339,10 @@ describe("nftables backend", () => {
     expect(nftTable(host)).not.toContain("10.95.0.5");
     expect(iptablesS(host, 4)).toEqual(expect.arrayContaining(accepts("10.95.0.6/32")));
     succeeded(runPlugin(FIREWALL, { command: "STATUS", path: BIN_DIR, stdin: gc, hostNetns: host }));
+    // without iptables no ADD could work: code 50
+    const unavailable = failed(runPlugin(FIREWALL, { command: "STATUS", path: BIN_DIR, stdin: gc, hostNetns: host, env: { PATH: pathWith([]) } }));
+    expect(unavailable).toMatchObject({ code: 50, msg: expect.stringContaining("iptables") });
+    succeeded(runPlugin(FIREWALL, { command: "STATUS", path: BIN_DIR, stdin: { ...gc, backend: "nftables" }, hostNetns: host }));
   });
 
   it("backend unset on a host without iptables (no binary, no rules) is nftables", () => {

@@ -3,7 +3,7 @@ import type { AttachmentId } from "@cni/plugin-kit";
 import { listIfPresent, withNftables } from "@cni/plugin-kit/netfilter";
 import type { FirewallAttachment, FirewallConfig } from "./config";
 import { firewalldBackendError, firewalldRunning, firewalldRunningError } from "./firewalld-backend";
-import { IptablesBackend } from "./iptables-backend";
+import { IptablesBackend, onPath } from "./iptables-backend";
 import { NftablesBackend } from "./nftables-backend";
 
 export interface FirewallBackend {
@@ -15,6 +15,8 @@ export interface FirewallBackend {
   check(attachment: FirewallAttachment): void;
   /** Remove the network's accept rules of attachments not in `valid`, where rules name their attachment. */
   gc(network: string, valid: readonly AttachmentId[]): void;
+  /** STATUS: fail (code 50) when an ADD could not work. */
+  status(): void;
 }
 
 /**
@@ -45,6 +47,7 @@ const NOTHING_TO_CLEAN: FirewallBackend = {
   del: () => undefined,
   check: () => undefined,
   gc: () => undefined,
+  status: () => undefined,
 };
 
 /**
@@ -54,8 +57,8 @@ const NOTHING_TO_CLEAN: FirewallBackend = {
  * could not override their FORWARD policy anyway.
  */
 function hostHasIptables(): boolean {
-  const { existsSync, readFileSync } = process.getBuiltinModule("node:fs");
-  for (const dir of (process.env.PATH ?? "").split(":")) if (dir !== "" && existsSync(dir + "/iptables")) return true;
+  if (onPath("iptables")) return true;
+  const { readFileSync } = process.getBuiltinModule("node:fs");
   for (const names of ["ip_tables_names", "ip6_tables_names"]) {
     try {
       if (readFileSync("/proc/net/" + names, "utf8").trim() !== "") return true;

@@ -37,7 +37,7 @@ export const plugin = definePlugin({
   },
 
   status(args: CmdArgs): void {
-    selectBackend(readFirewallConfig(args), "change");
+    selectBackend(readFirewallConfig(args), "change").status();
   },
 
   gc(args: CmdArgs): void {

@@ -108,6 +108,11 @@ export class IptablesBackend implements FirewallBackend {
     otherBackend(() => gcNftablesRules(network, valid));
   }
 
+  /** Without iptables on PATH no ADD can work (ip6tables is needed only for IPv6 addresses). */
+  status(): void {
+    if (!onPath("iptables")) throw new CniError(ErrorCode.PluginNotAvailable, `${WHO}: backend "iptables" needs iptables, not found on PATH`);
+  }
+
   private list(family: IpFamily): string[] {
     const lines = iptablesList(this.runner, family, "filter", WHO);
     if (lines === undefined) throw new CniError(ErrorCode.Internal, `${WHO}: backend "iptables" needs ${iptablesBinary(family)}, not found`);
@@ -230,6 +235,13 @@ function missingRule(message: string): CniError {
 
 function ofFamily(addresses: readonly CIDR[], family: IpFamily): CIDR[] {
   return addresses.filter((address) => address.ip.family === family);
+}
+
+/** Whether `name` is in a PATH directory (a stat each; no process). */
+export function onPath(name: string): boolean {
+  const { existsSync } = process.getBuiltinModule("node:fs");
+  for (const dir of (process.env.PATH ?? "").split(":")) if (dir !== "" && existsSync(dir + "/" + name)) return true;
+  return false;
 }
 
 /**

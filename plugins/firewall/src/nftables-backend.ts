@@ -105,6 +105,15 @@ export class NftablesBackend implements FirewallBackend {
     });
   }
 
+  /** nftables over netlink: usable when its table can be listed. */
+  status(): void {
+    try {
+      withNftables("nftables is not available", (nft) => listIfPresent(() => nft.listTables("inet")));
+    } catch (error) {
+      throw new CniError(ErrorCode.PluginNotAvailable, (error as Error).message);
+    }
+  }
+
   /** The network's accept rules of attachments not in `valid` (isolation rules stay, as on DEL). */
   gc(network: string, valid: readonly AttachmentId[]): void {
     gcNftablesRules(network, valid);
