@@ -356,6 +356,19 @@ describe("nftables backend", () => {
   });
 });
 
+describe("a prevResult without addresses", () => {
+  it("ADD prints it and writes nothing, on either backend and with an ingress policy", () => {
+    const host = dockerLikeHost("fw-noip-h", "ACCEPT");
+    const prev = syntheticPrev([]);
+    for (const backend of ["iptables", "nftables"]) {
+      const result = succeeded(runPlugin(FIREWALL, call(host, "ADD", firewallConf("fwnet", prev, { backend, ingressPolicy: "same-bridge" }))));
+      expect(result).toEqual({ cniVersion: "1.0.0", interfaces: prev.interfaces });
+    }
+    expect(iptablesS(host, 4).some((line) => line.includes("CNI-"))).toBe(false);
+    expect(nftTable(host)).toBe("");
+  });
+});
+
 describe("concurrency and the other backend's rules", () => {
   it("12 concurrent ADDs per backend: every address accepted, one FORWARD jump, one forward chain", async () => {
     const host = dockerLikeHost("fw-par-h", "ACCEPT");

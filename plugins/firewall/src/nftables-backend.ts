@@ -63,6 +63,7 @@ export class NftablesBackend implements FirewallBackend {
    * accept rules are taken out again if the second fails.
    */
   add(attachment: FirewallAttachment, bridge: string | undefined): void {
+    if (attachment.addresses.length === 0) return; // nothing to accept, and no family to isolate (as iptables)
     const prefix = attachmentPrefix(attachment);
     const accepts = acceptRules(attachment, attachmentComment(attachment));
     withNftables("failed to set up firewall rules", (nft) => {
