@@ -16,6 +16,7 @@ import {
   goChainName,
   goChainNameWithPrefix,
   goComment,
+  hostRunner,
   interfaceNameEquals,
   jump,
   macBytes,
@@ -174,5 +175,14 @@ describe("addOnlyOps with an attachment's own chains (the spoof-check shape)", (
     if (prerouting !== undefined) chains.set("PREROUTING", { ...prerouting, hook: "input" });
     const ops = addOnlyOps({ chains, rules: current.rules }, layout("0a:58:0a:01:00:02"), attachment);
     expect(ops).toEqual([{ op: "addChain", family: "bridge", table: "nat", name: "PREROUTING", hook: "prerouting", type: "filter", priority: -300, policy: "accept" }]);
+  });
+});
+
+describe("the iptables runner", () => {
+  it("a command that exits before reading its input reports its exit status, not a start failure (EPIPE)", () => {
+    const result = hostRunner().run("sh", ["-c", "exit 3"], "-A X\n".repeat(100_000));
+    expect(result.status).toBe(3);
+    expect(result.spawnErrorCode).toBeUndefined();
+    expect(hostRunner().run("/nonexistent/iptables", []).spawnErrorCode).toBe("ENOENT");
   });
 });

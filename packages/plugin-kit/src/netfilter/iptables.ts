@@ -61,11 +61,14 @@ function spawn(command: string, args: readonly string[], input?: string): Comman
   const { spawnSync } = process.getBuiltinModule("node:child_process");
   const result = spawnSync(command, args, { input: input ?? "", encoding: "utf8" });
   const error = result.error as (Error & { code?: string }) | undefined;
+  // EPIPE: the command exited before reading all its input (a restore failing at once); it did run, and its
+  // exit status says why, so it is not a start failure.
+  const startFailed = error?.code !== undefined && !(error.code === "EPIPE" && result.status !== null);
   return {
     status: result.status,
     stdout: result.stdout ?? "",
     stderr: result.stderr ?? "",
-    ...(error?.code !== undefined ? { spawnErrorCode: error.code } : {}),
+    ...(startFailed ? { spawnErrorCode: error.code } : {}),
   };
 }
 
