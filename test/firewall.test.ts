@@ -3,7 +3,7 @@
 // DROP`, same-bridge isolation, side by side with Debian's Go firewall (1.1.1), each one's DEL after the
 // other's ADD, bad inputs.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -353,6 +353,32 @@ describe("nftables backend", () => {
     // with the binary on PATH: iptables
     succeeded(runPlugin(FIREWALL, call(host, "ADD", conf, { containerId: "ctr-2" })));
     expect(iptablesS(host, 4)).toEqual(expect.arrayContaining(accepts("10.84.0.5/32")));
+  });
+});
+
+describe("in a chain run by a runtime (cnitool, on a throwaway machine with FORWARD DROP)", () => {
+  it("bridge alone leaves the container cut off; bridge → firewall: it reaches out after add, check passes, del (prevResult from the cache) removes the rules", () => {
+    const netd = join(work, "net.d");
+    mkdirSync(netd);
+    const bridge = { type: "bridge", bridge: "fwbrc", isDefaultGateway: true, ipam: { type: "host-local", subnet: "10.96.0.0/24" } };
+    writeFileSync(join(netd, "10-fwbare.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "fwbare", plugins: [bridge] }));
+    writeFileSync(join(netd, "20-fwchain.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "fwchain", plugins: [bridge, { type: "firewall" }] }));
+    const run = runIsolated(`
+      sysctl -qw net.ipv4.ip_forward=1; iptables -P FORWARD DROP
+      ip link add fwout0 type veth peer name eth0 netns $(cnitool netns add outside >/dev/null; echo outside)
+      ip addr add 192.168.251.1/24 dev fwout0; ip link set fwout0 up
+      cnitool netns exec outside sh -c 'ip addr add 192.168.251.2/24 dev eth0; ip link set eth0 up; ip route add 10.96.0.0/24 via 192.168.251.1'
+      cnitool netns add c1 >/dev/null
+      cnitool add fwbare /var/run/netns/c1 >/dev/null
+      cnitool netns exec c1 ping -c1 -W1 192.168.251.2 >/dev/null 2>&1 && echo "bridge alone: reached" || echo "bridge alone: cut off"
+      cnitool del fwbare /var/run/netns/c1
+      cnitool add fwchain /var/run/netns/c1 >/dev/null; echo "add=$?"
+      cnitool netns exec c1 ping -c1 -W1 192.168.251.2 >/dev/null 2>&1 && echo "after add: reached" || echo "after add: cut off"
+      cnitool check fwchain /var/run/netns/c1; echo "check=$?"
+      cnitool del fwchain /var/run/netns/c1; echo "del=$?"
+      echo "rules left: $(iptables -S | grep -c 10.96.0)"`, ["/var/lib/cni", "/var/run/netns"], { PATH: `${BIN_DIR}:${process.env.PATH ?? ""}`, NETCONFPATH: netd, CNI_PATH: BIN_DIR });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim().split("\n")).toEqual(["bridge alone: cut off", "add=0", "after add: reached", "check=0", "del=0", "rules left: 0"]);
   });
 });
 
