@@ -6,6 +6,7 @@
 // plugin. Lazy `import()` was measured slower to start (esbuild then wraps every module of the bundle
 // in an initialiser function), the opposite of what it is for.
 import { plugin as bridge } from "@cni/plugin-bridge";
+import { plugin as firewall } from "@cni/plugin-firewall";
 import { plugin as hostLocal } from "@cni/plugin-host-local";
 import { plugin as loopback } from "@cni/plugin-loopback";
 import { plugin as portmap } from "@cni/plugin-portmap";
@@ -16,6 +17,7 @@ import type { PluginRegistry } from "./registry";
 
 export const PLUGINS: PluginRegistry = new Map<string, Plugin>([
   ["bridge", bridge],
+  ["firewall", firewall],
   ["host-local", hostLocal],
   ["loopback", loopback],
   ["portmap", portmap],

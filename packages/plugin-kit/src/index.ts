@@ -59,4 +59,6 @@ export {
   IPV6_FORWARD,
 } from "./sysctl";
 export { createMasquerade, parseIpMasqBackend, type Masquerade, type MasqueradeAttachment, type MasqueradeOptions, type IpMasqBackend } from "./masquerade/index";
+// one attachment's nftables rule comment, for every plugin that keys its rules by attachment (masquerade, firewall)
+export { nftNetworkHash, nftAttachmentHash, nftAttachmentComment } from "./masquerade/names";
 export { addonProcessHost, installAddonProcessHost } from "./process-host";
