@@ -398,6 +398,54 @@ const podLifeBench: Bench = {
   },
 };
 
+// --- podman's default network: bridge → portmap → firewall → tuning ---------------------------------
+
+/**
+ * The chain `podman network create` writes (cniVersion 0.4.0; bridge with gateway, masquerade and hairpin;
+ * portmap with one published port; firewall with its backend unset; tuning with no options), run as libcni
+ * runs it: ADD in order, each given the previous result, DEL in reverse with the final result. One sample
+ * is the sum of the 4 calls. Go's firewall picks iptables (no firewalld here), ours too (iptables is there).
+ */
+const podmanChainBench: Bench = {
+  id: "podman-chain",
+  rows: ["podman's default chain ADD: bridge, portmap, firewall, tuning (4 calls)", "podman's default chain DEL (4 calls)"],
+  plugins: { ours: ["bridge", "host-local", "portmap", "firewall", "tuning"], go: ["bridge", "host-local", "portmap", "firewall", "tuning"] },
+  rounds: (n) => Math.max(10, Math.ceil(n / 2)),
+  prepare(context) {
+    const containers = perSideNetns(context, "podman");
+    const configs = {} as Record<Implementation, Array<{ plugin: string; path: string }>>;
+    for (const [side, hostPort] of [["ours", 22000], ["go", 22001]] as const) {
+      const network = { cniVersion: "0.4.0", name: `bench-podman-${side}` };
+      const plugins: Array<Record<string, unknown>> = [
+        { ...bridgeConfig(side, join(context.workDir, `podman-ipam-${side}`), "default"), ...network, hairpinMode: true },
+        { ...network, type: "portmap", runtimeConfig: { portMappings: [{ hostPort, containerPort: 80, protocol: "tcp" }] } },
+        { ...network, type: "firewall", backend: "" },
+        { ...network, type: "tuning" },
+      ];
+      configs[side] = plugins.map((conf) => ({ plugin: String(conf.type), path: writeConfig(context.workDir, `podman-${side}-${String(conf.type)}.json`, conf) }));
+    }
+    const [addRow, delRow] = podmanChainBench.rows as [string, string];
+    return {
+      build(implementation, round) {
+        const dir = context.binDir[implementation];
+        const env = (verb: string): Record<string, string> => cniEnv(verb, `bench-podman-${round}`, containers[implementation], dir);
+        const key = (plugin: string): string => `${implementation}-podman-${plugin}`;
+        const chain = configs[implementation];
+        const calls: PlanCall[] = [];
+        let previous: string | undefined;
+        for (const { plugin, path } of chain) {
+          calls.push({ row: addRow, plugin, argv: [join(dir, plugin)], env: env("ADD"), stdinPath: path, key: key(plugin), ...(previous === undefined ? {} : { prevResultOf: previous }) });
+          previous = key(plugin);
+        }
+        for (const { plugin, path } of [...chain].reverse()) {
+          calls.push({ row: delRow, plugin, argv: [join(dir, plugin)], env: env("DEL"), stdinPath: path, prevResultOf: key("tuning") });
+        }
+        return calls;
+      },
+    };
+  },
+};
+
 // --- pods per node: ADD and DEL of one more pod on a node that already holds N -------------------------
 
 /**
@@ -509,6 +557,7 @@ export const BENCHES: readonly Bench[] = [
   vethBench(false),
   vethBench(true),
   podLifeBench,
+  podmanChainBench,
   // fewer rounds as the node fills: each set-up and each call costs more
   ...(["off", "nftables"] as const).flatMap((masquerade) => [
     podsPerNodeBench(0, masquerade, (n) => Math.max(10, Math.ceil(n / 2))),
