@@ -120,12 +120,13 @@ export class CniConfig {
     validateRuntime(list, rt);
     this.refuseCachedAttachment(list, rt);
     let result: JsonObject | undefined;
+    let decoded: Result | undefined;
     const succeeded: PluginConf[] = [];
     try {
       for (const plugin of list.plugins) {
         const output = await this.run("ADD", list, plugin, rt, pluginConfig(list, plugin, result, rt.capabilityArgs));
         succeeded.push(plugin);
-        requireResult(list, plugin, output);
+        decoded = requireResult(list, plugin, output);
         result = output;
       }
     } catch (thrown) {
@@ -142,8 +143,7 @@ export class CniConfig {
       config: list.bytes,
       result,
     });
-    // run() decoded every ADD's output already: this cannot fail
-    return result === undefined ? undefined : parseResult(result, list.cniVersion);
+    return decoded;
   }
 
   /**
@@ -333,9 +333,9 @@ export class CniConfig {
  * is rolled back with that plugin (it exited 0: its work is in place). The JSON itself is what the next
  * plugin gets as prevResult, unknown keys kept.
  */
-function requireResult(list: NetworkConfigList, plugin: PluginConf, output: JsonObject | undefined): void {
+function requireResult(list: NetworkConfigList, plugin: PluginConf, output: JsonObject | undefined): Result {
   try {
-    parseResult(output, list.cniVersion);
+    return parseResult(output, list.cniVersion);
   } catch (thrown) {
     const reason = thrown instanceof CniError ? `${thrown.message}${thrown.details ? `: ${thrown.details}` : ""}` : String(thrown);
     throw new NetworkPluginError(list.name, plugin.type, "ADD", ErrorCode.Internal, `its output is not a valid CNI result: ${reason}`, JSON.stringify(output ?? null).slice(0, 200));
