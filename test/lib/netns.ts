@@ -36,27 +36,23 @@ export interface NetnsTeardown {
 }
 
 /** The peers that the namespace's veths have in other namespaces, read before it is deleted. */
+/** `ip -n <name> -j ARGS...`, parsed; empty when the namespace is gone (or going). */
+function ipJsonIfPresent<T>(name: string, args: string[]): T[] {
+  try {
+    const out = execFileSync("ip", ["-n", name, "-j", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return JSON.parse(out.trim() === "" ? "[]" : out) as T[];
+  } catch {
+    return [];
+  }
+}
+
 function vethPeersOf(name: string): PeerLink[] {
-  interface LinkWithPeer {
-    link_index?: number;
-    link_netnsid?: number;
-  }
-  interface NetnsId {
-    nsid: number;
-    name?: string;
-  }
-  const read = <T>(args: string[]): T[] => {
-    try {
-      const out = execFileSync("ip", ["-n", name, "-j", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-      return JSON.parse(out.trim() === "" ? "[]" : out) as T[];
-    } catch {
-      return []; // the namespace is already gone
-    }
-  };
   const namesById = new Map<number, string>();
-  for (const id of read<NetnsId>(["netns", "list-id"])) if (id.name !== undefined) namesById.set(id.nsid, id.name);
+  for (const id of ipJsonIfPresent<{ nsid: number; name?: string }>(name, ["netns", "list-id"])) {
+    if (id.name !== undefined) namesById.set(id.nsid, id.name);
+  }
   const peers: PeerLink[] = [];
-  for (const link of read<LinkWithPeer>(["-d", "link", "show"])) {
+  for (const link of ipJsonIfPresent<{ link_index?: number; link_netnsid?: number }>(name, ["-d", "link", "show"])) {
     if (link.link_netnsid === undefined || link.link_index === undefined) continue;
     const netns = namesById.get(link.link_netnsid);
     if (netns !== undefined) peers.push({ netns, ifindex: link.link_index });
@@ -65,12 +61,7 @@ function vethPeersOf(name: string): PeerLink[] {
 }
 
 function linkIndexes(netns: string): Set<number> {
-  try {
-    const out = execFileSync("ip", ["-n", netns, "-j", "link", "show"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    return new Set((JSON.parse(out.trim() === "" ? "[]" : out) as { ifindex: number }[]).map((l) => l.ifindex));
-  } catch {
-    return new Set(); // that namespace is gone too
-  }
+  return new Set(ipJsonIfPresent<{ ifindex: number }>(netns, ["link", "show"]).map((l) => l.ifindex));
 }
 
 function sleepMs(ms: number): void {

@@ -25,6 +25,18 @@ let netd: string;
 let cacheDir: string;
 let log: string;
 
+/** cnitool run in-process on this test's config dir, fake plugins and cache; its output collected. */
+function tool(args: string[], env: Record<string, string> = {}): { code: Promise<number>; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = runCnitool(args, {
+    env: { NETCONFPATH: netd, CNI_PATH: bin, CNI_CACHE_DIR: cacheDir, FAKE_PLUGIN_LOG: log, ...env },
+    out: (t: string) => out.push(t),
+    err: (t: string) => err.push(t),
+  });
+  return { code, out, err };
+}
+
 function calls(): Call[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Call);
@@ -46,16 +58,6 @@ beforeEach(() => {
 afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 describe("cnitool", () => {
-  function tool(args: string[], env: Record<string, string> = {}): { code: Promise<number>; out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCnitool(args, {
-      env: { NETCONFPATH: netd, CNI_PATH: bin, CNI_CACHE_DIR: cacheDir, FAKE_PLUGIN_LOG: log, ...env },
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-    });
-    return { code, out, err };
-  }
 
   it("container ID as Go's cnitool: cnitool- + 20 hex digits of sha512(netns)", () => {
     // the value Go's cnitool printed for /var/run/netns/testing (a published cnitool walkthrough)
@@ -111,16 +113,6 @@ describe("cnitool", () => {
 });
 
 describe("cnitool gc", () => {
-  function tool(args: string[], env: Record<string, string> = {}): { code: Promise<number>; out: string[]; err: string[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCnitool(args, {
-      env: { NETCONFPATH: netd, CNI_PATH: bin, CNI_CACHE_DIR: cacheDir, FAKE_PLUGIN_LOG: log, ...env },
-      out: (t: string) => out.push(t),
-      err: (t: string) => err.push(t),
-    });
-    return { code, out, err };
-  }
 
   it("keeps the attachments whose namespace exists and tells the plugins they are valid; --all keeps none", async () => {
     writeFileSync(join(netd, "10-n.conflist"), JSON.stringify({ cniVersion: "1.1.0", name: "n", plugins: [{ type: "first" }] }));
