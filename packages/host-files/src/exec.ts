@@ -28,6 +28,16 @@ export function execInNetns(
 
 /** A command name as execvp(3) finds it: a path as is, else the first executable file of that name on PATH. */
 function resolveExecutable(command: string, searchPath: string): string {
+  const found = findExecutable(command, searchPath);
+  if (found === undefined) throw Object.assign(new Error(`${command}: command not found in PATH ${searchPath}`), { code: "ENOENT" });
+  return found;
+}
+
+/**
+ * Where execvp(3) would find `command` on `searchPath` (a path is taken as is; an empty entry is "."):
+ * the first executable regular file of that name, or undefined. A stat per directory, no process.
+ */
+export function findExecutable(command: string, searchPath: string): string | undefined {
   if (command.includes("/")) return command;
   const fs = process.getBuiltinModule("node:fs");
   for (const dir of searchPath.split(":")) {
@@ -39,6 +49,5 @@ function resolveExecutable(command: string, searchPath: string): string {
       // not here: next directory
     }
   }
-  throw Object.assign(new Error(`${command}: command not found in PATH ${searchPath}`), { code: "ENOENT" });
+  return undefined;
 }
-

@@ -10,7 +10,7 @@
 // we list the filter table once per family and change it with one atomic iptables-restore, under a lock
 // so two calls of ours cannot both create a chain (declaring an existing chain in a restore empties it).
 // Go's per-address rules carry no comment (ours must equal them), so they are found by address only.
-import { closeFile, lockFile } from "@cni/host-files";
+import { closeFile, findExecutable, lockFile } from "@cni/host-files";
 import { CniError, ErrorCode, formatIP, type CIDR } from "@cni/skel";
 import type { AttachmentId } from "@cni/plugin-kit";
 import {
@@ -237,11 +237,9 @@ function ofFamily(addresses: readonly CIDR[], family: IpFamily): CIDR[] {
   return addresses.filter((address) => address.ip.family === family);
 }
 
-/** Whether `name` is in a PATH directory (a stat each; no process). */
+/** Whether `name` is an executable on PATH, as the iptables runner's spawn would find it (no process). */
 export function onPath(name: string): boolean {
-  const { existsSync } = process.getBuiltinModule("node:fs");
-  for (const dir of (process.env.PATH ?? "").split(":")) if (dir !== "" && existsSync(dir + "/" + name)) return true;
-  return false;
+  return findExecutable(name, process.env.PATH ?? "") !== undefined;
 }
 
 /**
