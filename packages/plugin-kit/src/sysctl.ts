@@ -39,14 +39,9 @@ export function ensureSysctl(netns: Netlink, key: string, value: string): boolea
 
 /** `ip_forward` / `ipv6/conf/all/forwarding` = 1 for each family given (the Go plugins' EnableForward). */
 export function enableForwarding(netns: Netlink, families: Iterable<Family>): void {
-  for (const family of families) {
-    const key = family === 4 ? IPV4_FORWARD : IPV6_FORWARD;
-    try {
-      ensureSysctl(netns, key, "1");
-    } catch (thrown) {
-      throw netlinkToCniError(thrown, `failed to enable IPv${family} forwarding`);
-    }
-  }
+  const entries: Array<readonly [string, string]> = [];
+  for (const family of families) entries.push([family === 4 ? IPV4_FORWARD : IPV6_FORWARD, "1"]);
+  ensureSysctls(netns, entries, () => false, (key) => `failed to enable IPv${key === IPV4_FORWARD ? 4 : 6} forwarding`);
 }
 
 /** Per-interface settings a plugin makes on the container's end, written together (see setInterfaceSysctls). */
