@@ -118,26 +118,41 @@ file_identity() {
   stat -c '%d:%i:%s:%y' "$1" 2>/dev/null || true
 }
 
-# bundle_and_compile ENTRY NAME: build/NAME/main.cjs, then bin/NAME. The compile (seconds, 110 MB) is
-# skipped when bin/NAME is still the file compiled last time from the same bundle, addon and bun.
+# bundle ENTRY OUT: esbuild ENTRY and everything it imports into one CommonJS file OUT.
+bundle() {
+  node_modules/.bin/esbuild "$1" --bundle --platform=node --format=cjs --target=node20 \
+    --external:'*.node' --log-level=warning --log-override:empty-import-meta=silent --outfile="$2"
+}
+
+# bundle_and_compile ENTRY NAME [CHUNK...]: build/NAME/main.cjs (and build/NAME/<chunk>.cjs for each
+# CHUNK entry, which main loads by name at run time), then bin/NAME embedding them all. The compile
+# (seconds, 110 MB) is skipped when bin/NAME is still the file compiled last time from the same bundles,
+# addon and bun.
 bundle_and_compile() {
   local entry=$1 name=$2
-  local esbuild=node_modules/.bin/esbuild bun=node_modules/.bin/bun
-  local bundle="build/$name/main.cjs" stamp="build/$name/compiled-from"
+  shift 2
+  local bun=node_modules/.bin/bun
+  local dir="build/$name" stamp="build/$name/compiled-from"
   log "bundle $name"
-  "$esbuild" "$entry" --bundle --platform=node --format=cjs --target=node20 \
-    --external:'*.node' --log-level=warning --log-override:empty-import-meta=silent --outfile="$bundle"
+  rm -f "$dir"/*.cjs
+  bundle "$entry" "$dir/main.cjs"
+  local bundles=("$dir/main.cjs") chunk
+  for chunk in "$@"; do
+    bundles+=("$dir/$(basename "$chunk" .ts).cjs")
+    bundle "$chunk" "${bundles[-1]}"
+  done
   # --bytecode: precompiled JS, about half the start-up of a plain compile (each call is a process);
   # no autoloading of .env/bunfig.toml: a plugin must not pick up files from the runtime's cwd.
   local flags=(--bytecode --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig)
   local inputs
-  inputs="$({ sha256sum "$bundle" build/rtnetlink.node 2>/dev/null || true; } | cut -d' ' -f1 | tr '\n' ' ')bun-$("$bun" --version) ${flags[*]}"
+  inputs="$({ sha256sum "${bundles[@]}" build/rtnetlink.node 2>/dev/null || true; } | cut -d' ' -f1 | tr '\n' ' ')bun-$("$bun" --version) ${flags[*]}"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs $(file_identity "bin/$name")" ]; then
     return 0
   fi
   log "compile $name"
   rm -f "$stamp"
-  "$bun" build --compile "${flags[@]}" "$bundle" --outfile "bin/.$name.$$.tmp" >/dev/null
+  # from inside build/NAME: the chunks are embedded at the root beside main, where its require finds them
+  (cd "$dir" && "../../$bun" build --compile "${flags[@]}" "${bundles[@]#"$dir/"}" --outfile "../../bin/.$name.$$.tmp" >/dev/null)
   replace_file "bin/.$name.$$.tmp" "bin/$name"
   echo "$inputs $(file_identity "bin/$name")" >"$stamp"
 }
@@ -148,11 +163,12 @@ multicall_links() {
   find bin -maxdepth 1 -type f -samefile "bin/$MULTICALL" ! -name "$MULTICALL" ! -name '.*' -printf '%f\n'
 }
 
-# One executable for all plugins, bin/<plugin> hard links to it, each put in place by rename.
+# One executable for all plugins, bin/<plugin> hard links to it, each put in place by rename. Its main.cjs
+# only picks the chunk (packages/multicall/src/chunks/) the invoked name runs.
 build_multicall() {
   local old_links names name
   old_links=$(multicall_links)
-  bundle_and_compile packages/multicall/src/main.ts "$MULTICALL"
+  bundle_and_compile packages/multicall/src/main.ts "$MULTICALL" packages/multicall/src/chunks/*.ts
   names=$("bin/$MULTICALL" --list) || { echo "build.sh: bin/$MULTICALL --list failed" >&2; return 1; }
   for name in $names; do
     if [ "bin/$name" -ef "bin/$MULTICALL" ]; then continue; fi
@@ -167,7 +183,7 @@ build_multicall() {
   for dir in plugins/*/; do
     name=$(basename "$dir")
     if [ -f "$dir/src/main.ts" ] && ! grep -qxF "$name" <<<"$names"; then
-      echo "build.sh: warning: $name is not in packages/multicall/src/plugins.ts, so not in bin/ (register it there, or ./build.sh --separate)" >&2
+      echo "build.sh: warning: $name is not in packages/multicall/src/plugins.ts, so not in bin/ (register it there and give it a chunk in chunks.ts, or ./build.sh --separate)" >&2
     fi
   done
 }

@@ -18,7 +18,10 @@ const VERSION_LINE = `${JSON.stringify({ cniVersion: "1.1.0", supportedVersions:
 /** How long a child may take before the test calls it hung: far above any start-up, not a timing check. */
 const HANG_GUARD_MS = 15_000;
 
-/** Every executable's entry: plugins/<name>/src/main.ts and packages/<name>/src/main.ts (the multi-call one). */
+/**
+ * Every bundle an executable runs: plugins/<name>/src/main.ts, packages/<name>/src/main.ts (the multi-call
+ * one) and the multi-call executable's chunks, packages/multicall/src/chunks/*.ts (main loads one per call).
+ */
 function bundleEntries(): string[] {
   const entries: string[] = [];
   for (const parent of ["plugins", "packages"]) {
@@ -27,6 +30,8 @@ function bundleEntries(): string[] {
       if (existsSync(entry)) entries.push(entry);
     }
   }
+  const chunks = join(REPO_ROOT, "packages", "multicall", "src", "chunks");
+  for (const name of readdirSync(chunks)) entries.push(join(chunks, name));
   return entries;
 }
 

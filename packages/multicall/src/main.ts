@@ -1,9 +1,11 @@
-// Executable entry point (bundled and compiled by build.sh into bin/cni-plugins; bin/<plugin> link to it).
-// As each plugin's own main.ts: stdin and file identities go through the addon (no node:fs on a call).
-import { addonProcessHost, installAddonProcessHost } from "@cni/plugin-kit";
-import { COMMANDS } from "./commands";
-import { runMulticall } from "./multicall";
-import { PLUGINS } from "./plugins";
+// Executable entry point of bin/cni-plugins (bin/<plugin> and bin/cnitool are links to it). It loads
+// only the chunk the invoked name needs (chunks.ts): `process.argv0` is the name as the caller gave it,
+// a link's own name. The require is not a literal on purpose, so esbuild leaves the chunks out of this
+// bundle; build.sh bundles each src/chunks/<chunk>.ts to <chunk>.cjs beside it and `bun build --compile`
+// embeds them all.
+import { chunkOf } from "./chunks";
+import { baseName } from "./in-process";
+import type { Chunk } from "./run-chunk";
 
-installAddonProcessHost();
-void runMulticall(PLUGINS, { fileIdentity: addonProcessHost.fileIdentity, commands: COMMANDS });
+const loadChunk = require as (id: string) => { chunk: Chunk };
+void loadChunk(`./${chunkOf(baseName(process.argv0))}.cjs`).chunk.run();

@@ -2,9 +2,9 @@
 // knows them all. A new plugin is one line here; build.sh links bin/<name> for every name in it (a plugin
 // may have two names: ptp is veth).
 //
-// Static imports: each plugin module's top level is one definePlugin() call, cheap to run for every
-// plugin. Lazy `import()` was measured slower to start (esbuild then wraps every module of the bundle
-// in an initialiser function), the opposite of what it is for.
+// The whole registry is what `cni-plugins --list` prints and the "all" chunk runs; a call by a plugin's
+// name loads only that plugin's chunk (chunks.ts). Chunks rather than lazy `import()`: esbuild wraps every
+// module of a bundle with dynamic imports in an initialiser function, measured slower to start.
 import { plugin as bridge } from "@cni/plugin-bridge";
 import { plugin as firewall } from "@cni/plugin-firewall";
 import { plugin as hostLocal } from "@cni/plugin-host-local";

@@ -1,6 +1,6 @@
 // Unit tests of the multi-call logic: name dispatch and the in-process delegate, with skel's real
 // definePlugin/delegate and fake executables' identities (the black-box side is test/multicall.test.ts).
-import { chmodSync, linkSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +30,8 @@ import {
   type FileIdentityOf,
   type PluginRegistry,
 } from "../src/index";
+import { CHUNK_OF, WHOLE_REGISTRY_CHUNK, chunkOf } from "../src/chunks";
+import type { Chunk } from "../src/run-chunk";
 
 /** An IPAM-like plugin that reports what it was given, or fails as the config asks. */
 const echoPlugin: Plugin = definePlugin({
@@ -262,5 +264,38 @@ describe("runningExecutableCheck", () => {
   it("never says yes when /proc/self/exe cannot be stat'ed", () => {
     const isThis = runningExecutableCheck((path) => (path === "/proc/self/exe" ? undefined : { dev: "1", ino: "2" }));
     expect(isThis("/opt/cni/bin/host-local")).toBe(false);
+  });
+});
+
+describe("chunks: the part of the executable each invoked name loads", () => {
+  const chunkFiles = readdirSync(join(import.meta.dirname, "..", "src", "chunks")).map((file) => file.replace(/\.ts$/, ""));
+
+  it("every plugin and command name has a chunk that holds it as the whole registry does", async () => {
+    const names = [...PLUGINS.keys(), ...COMMANDS.keys()].sort();
+    expect([...CHUNK_OF.keys()].sort()).toEqual(names);
+    for (const [name, chunkName] of CHUNK_OF) {
+      const { chunk } = (await import(`../src/chunks/${chunkName}.ts`)) as { chunk: Chunk };
+      if (PLUGINS.has(name)) expect(chunk.plugins.get(name), name).toBe(PLUGINS.get(name));
+      else expect(chunk.commands.get(name), name).toBe(COMMANDS.get(name));
+    }
+  });
+
+  it("bridge and veth hold host-local, so their IPAM call stays in-process", async () => {
+    for (const name of ["bridge", "ptp", "veth"]) {
+      const { chunk } = (await import(`../src/chunks/${chunkOf(name)}.ts`)) as { chunk: Chunk };
+      expect(chunk.plugins.get("host-local"), name).toBe(PLUGINS.get("host-local"));
+    }
+  });
+
+  it("any other name loads the whole registry, which --list and --help print", async () => {
+    expect(chunkOf("cni-plugins")).toBe(WHOLE_REGISTRY_CHUNK);
+    expect(chunkOf("no-such-plugin")).toBe(WHOLE_REGISTRY_CHUNK);
+    const { chunk } = (await import(`../src/chunks/${WHOLE_REGISTRY_CHUNK}.ts`)) as { chunk: Chunk };
+    expect(chunk.plugins).toBe(PLUGINS);
+    expect(chunk.commands).toBe(COMMANDS);
+  });
+
+  it("every chunk main.ts can load has a file, and every file is a chunk something loads", () => {
+    expect(chunkFiles.sort()).toEqual([...new Set([...CHUNK_OF.values(), WHOLE_REGISTRY_CHUNK])].sort());
   });
 });
