@@ -1,6 +1,7 @@
 // Running a command inside a network namespace (`ip netns exec`): fork + setns + execve in the addon, so
 // a tool needs no helper process and no node:child_process.
 import { call } from "@cni/netlink/addon";
+import { checkAccess, fileStatus } from "./files";
 import { native } from "./native";
 
 /**
@@ -39,15 +40,20 @@ function resolveExecutable(command: string, searchPath: string): string {
  */
 export function findExecutable(command: string, searchPath: string): string | undefined {
   if (command.includes("/")) return command;
-  const fs = process.getBuiltinModule("node:fs");
   for (const dir of searchPath.split(":")) {
     const candidate = `${dir === "" ? "." : dir}/${command}`;
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here: next directory
-    }
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** True when `path` (symlinks followed) is a regular file this process may execute: stat(2) and access(2), no node:fs. */
+export function isExecutableFile(path: string): boolean {
+  try {
+    if (fileStatus(path).kind !== "file") return false;
+    checkAccess(path, "execute");
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -25,5 +25,5 @@ export {
 export type { WriteFileOptions, FileTime } from "./files";
 export { flock, tryFlock, lockFile } from "./lock";
 export { readFd, writeFd } from "./descriptors";
-export { execInNetns, findExecutable } from "./exec";
+export { execInNetns, findExecutable, isExecutableFile } from "./exec";
 export type { DirectoryEntry, FileIdentity, FileKind, FileStatus } from "./types";

@@ -2,7 +2,7 @@
 // own-netns guard through it, and this one serves both from the addon (@cni/host-files over
 // @cni/netlink's binary), which the plugin loads for its work anyway. node:fs is never loaded on the
 // per-call path then (about 3 ms of start-up in a compiled plugin).
-import { fileIdentity, readFd, writeFd } from "@cni/host-files";
+import { fileIdentity, isExecutableFile, readFd, writeFd } from "@cni/host-files";
 import { configureAddonCopy, type AddonCopyOptions } from "@cni/netlink/addon";
 import { MAX_STDIN_BYTES, setProcessHost, type FileIdentity, type ProcessHost } from "@cni/skel";
 
@@ -21,6 +21,7 @@ export const addonProcessHost: ProcessHost = {
     }
   },
   writeOutput: (fd: 1 | 2, text: string): void => writeFd(fd, text),
+  isExecutableFile,
 };
 
 /**

@@ -6,10 +6,11 @@
 // child and an in-process one alike), so a config whose IPAM type is a delegating plugin (bridge as its
 // own IPAM) fails with code 7 instead of recursing until memory runs out.
 //
-// node:fs and node:path are required when a delegation happens, not imported (the spawn, in invoke.ts,
-// likewise): a plugin that never delegates on a call must not pay their start-up cost.
+// The plugin is found through the process host (the addon in an executable), and node:child_process is
+// required only when a child is really spawned (invoke.ts): a delegation that runs in-process, and a
+// call that never delegates, load no node:* module.
 import { CniError, ErrorCode } from "./errors";
-import { nodeFs, writeProcessOutput } from "./host";
+import { processHost, writeProcessOutput } from "./host";
 import { DELEGATE_BUSY_RETRY_MS, PluginSpawnError, runPluginProcess } from "./invoke";
 import { isJsonObject, parseJson } from "./json";
 import { decodeResultAt } from "./result";
@@ -69,17 +70,10 @@ export function findPlugin(type: string, paths: readonly string[]): string {
   if (paths.length === 0) {
     throw new CniError(ErrorCode.InvalidEnvironment, "required env variables [CNI_PATH] missing", `needed to find plugin "${type}"`);
   }
-  const fs = nodeFs();
-  const { resolve } = nodePath();
+  const host = processHost();
   for (const dir of paths) {
-    const candidate = resolve(dir, type);
-    try {
-      if (!fs.statSync(candidate).isFile()) continue;
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // absent or not executable here: keep looking
-    }
+    const candidate = absolutePath(dir, type);
+    if (host.isExecutableFile(candidate)) return candidate;
   }
   throw new CniError(
     ErrorCode.InvalidEnvironment,
@@ -88,13 +82,19 @@ export function findPlugin(type: string, paths: readonly string[]): string {
   );
 }
 
-function nodePath(): typeof import("node:path") {
-  try {
-    return require("node:path") as typeof import("node:path");
-  } catch (failure) {
-    if (!(failure instanceof ReferenceError)) throw failure;
-    return process.getBuiltinModule("node:path");
+/**
+ * `<dir>/<name>` as an absolute, normalised path (what node:path's resolve gives, without loading it): a
+ * relative CNI_PATH entry is taken from the working directory; ".", ".." and repeated slashes are resolved.
+ */
+export function absolutePath(dir: string, name: string): string {
+  const joined = dir.startsWith("/") ? `${dir}/${name}` : `${process.cwd()}/${dir}/${name}`;
+  const parts: string[] = [];
+  for (const part of joined.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
   }
+  return `/${parts.join("/")}`;
 }
 
 function childEnv(env: Record<string, string | undefined>, command: Command, depth: number): Record<string, string> {

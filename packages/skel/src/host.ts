@@ -20,6 +20,11 @@ export interface ProcessHost {
    * backed by an addon the call has loaded anyway saves Bun's writer (~57 page faults per call).
    */
   writeOutput?(fd: 1 | 2, text: string): void;
+  /**
+   * True when `path` (symlinks followed) is a regular file this process may execute: how delegation finds
+   * the IPAM plugin on CNI_PATH (through the addon, a delegation that then runs in-process loads no node:fs).
+   */
+  isExecutableFile(path: string): boolean;
 }
 
 /** A config is a few kilobytes; a runtime's prevResult with many interfaces stays far below this. */
@@ -55,6 +60,16 @@ export function nodeFs(): typeof import("node:fs") {
 
 const nodeFsHost: ProcessHost = {
   readStdin: readStdinWithNodeFs,
+  isExecutableFile(path: string): boolean {
+    const fs = nodeFs();
+    try {
+      if (!fs.statSync(path).isFile()) return false;
+      fs.accessSync(path, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
   fileIdentity(path: string): FileIdentity | undefined {
     try {
       const st = nodeFs().statSync(path, { bigint: true });

@@ -47,6 +47,7 @@ export {
   delegateStatus,
   delegateGC,
   findPlugin,
+  absolutePath,
   parsePluginError,
   delegationDepth,
   setInProcessDelegate,

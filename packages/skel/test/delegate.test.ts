@@ -1,7 +1,7 @@
 // Delegation through CNI_PATH, against a fake IPAM plugin (a shell script) in a temp directory.
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   CniError,
@@ -15,6 +15,7 @@ import {
   delegateGC,
   delegateStatus,
   findPlugin,
+  absolutePath,
   parseNetConf,
   parsePluginError,
   setInProcessDelegate,
@@ -241,6 +242,19 @@ describe("findPlugin", () => {
     writeExecutable(join(b, "tool"), "#!/bin/sh\n", 0o644); // not executable
     writeExecutable(join(c, "tool"), "#!/bin/sh\n");
     expect(findPlugin("tool", [a, b, c])).toBe(join(c, "tool"));
+  });
+  it("gives an absolute, normalised path, as node:path's resolve does, for entries relative or not", () => {
+    const cases: [string, string][] = [
+      ["/opt/cni/bin", "bridge"],
+      ["/opt//cni/./bin/", "bridge"],
+      ["/opt/cni/../lib/cni", "host-local"],
+      [".", "host-local"],
+      ["bin", "x"],
+      ["../bin/./", "x"],
+      ["/..", "x"],
+      ["", "x"],
+    ];
+    for (const [dir, name] of cases) expect(absolutePath(dir, name), `${dir} + ${name}`).toBe(resolve(dir, name));
   });
 });
 

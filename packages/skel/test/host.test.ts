@@ -1,5 +1,8 @@
 // The process host: what skel asks the operating system for on a call (stdin, a file's identity), either
 // the node:fs default or one a plugin installs (the addon-backed one in @cni/plugin-kit).
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { processHost, setProcessHost, type FileIdentity, type ProcessHost } from "../src/host";
 import { assertNotOwnNetns } from "../src/netns";
@@ -17,10 +20,19 @@ function tableHost(identities: Record<string, FileIdentity>): ProcessHost & { as
       asked.push(path);
       return identities[path];
     },
+    isExecutableFile: () => false,
   };
 }
 
 describe("the default host (node:fs on first use)", () => {
+  it("isExecutableFile: a regular executable file only, symlinks followed", () => {
+    expect(processHost().isExecutableFile("/bin/sh")).toBe(true);
+    const notExecutable = join(mkdtempSync(join(tmpdir(), "host-test-")), "plain");
+    writeFileSync(notExecutable, "#!/bin/sh\n", { mode: 0o644 });
+    expect(processHost().isExecutableFile(notExecutable)).toBe(false);
+    expect(processHost().isExecutableFile("/usr/bin")).toBe(false);
+    expect(processHost().isExecutableFile("/no/such/file")).toBe(false);
+  });
   it("gives two paths of the same file the same identity, as decimal strings", () => {
     const a = processHost().fileIdentity("/proc/self/ns/net");
     const b = processHost().fileIdentity("/proc/thread-self/ns/net");
