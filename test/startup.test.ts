@@ -4,13 +4,13 @@
 // function that needs it. And the process I/O that replaces node:fs must behave as before: VERSION never
 // touches stdin, a non-blocking stdin is waited for, the answer is complete on stdout.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { bundleWithRecorder, type RecordedCall, type RecordingBundle } from "./lib/builtins.js";
-import { cleanupAll, createNetns, inNetns } from "./lib/netns.js";
+import { cleanupAll, createHostNetns, createNetns, inNetns } from "./lib/netns.js";
 import { REPO_ROOT, ourPlugin, runPlugin } from "./lib/plugin.js";
 
 const ALL_VERSIONS = ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
@@ -200,5 +200,48 @@ describe("a loopback call loads no node:* builtin (its bundle run under Node wit
     expect([check.code, check.stdout, check.builtins]).toEqual([0, "", []]);
     const del = runRecorded({ ...call, CNI_COMMAND: "DEL" }, JSON.stringify(config));
     expect([del.code, del.stdout, del.builtins]).toEqual([0, "", []]);
+  });
+});
+
+describe("a bridge call, its host-local run in-process, loads no node:* builtin (the bridge chunk under Node, loads recorded)", () => {
+  let recording: RecordingBundle | undefined;
+  beforeAll(async () => {
+    const entry = join(REPO_ROOT, "packages", "multicall", "test", "fixtures", "bridge-chunk-main.ts");
+    recording = await bundleWithRecorder(entry, "bridge", join(REPO_ROOT, "build", "rtnetlink.node"));
+  });
+  afterAll(() => {
+    cleanupAll();
+    recording?.remove();
+  });
+
+  test("ADD, CHECK and DEL with host-local found on CNI_PATH as this very executable", () => {
+    if (recording === undefined) throw new Error("no bundle: beforeAll failed");
+    const bundle = recording;
+    // host-local on CNI_PATH is the running executable (node here), so the delegation stays in-process
+    const cniPath = join(bundle.workDir, "cni-bin");
+    mkdirSync(cniPath);
+    symlinkSync(process.execPath, join(cniPath, "host-local"));
+    const host = createHostNetns("startup-host");
+    const container = createNetns("startup-ctr");
+    const config = {
+      cniVersion: "1.1.0",
+      name: "startup-bridge",
+      type: "bridge",
+      bridge: "cni-startup0",
+      isGateway: true,
+      ipam: { type: "host-local", dataDir: join(bundle.workDir, "store"), ranges: [[{ subnet: "10.251.0.0/24" }]] },
+    };
+    const env = { ...PATH_ONLY, CNI_CONTAINERID: "startup-4", CNI_NETNS: container.path, CNI_IFNAME: "eth0", CNI_PATH: cniPath };
+    const run = (command: string, stdin: object): RecordedCall =>
+      bundle.run({ ...env, CNI_COMMAND: command }, JSON.stringify(stdin), undefined, { argv0: "bridge", netns: host.name });
+    const add = run("ADD", config);
+    expect([add.code, add.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(add.stdout)).toMatchObject({ ips: [{ address: "10.251.0.2/24" }] });
+    expect(add.builtins).toEqual([]);
+    const check = run("CHECK", { ...config, prevResult: JSON.parse(add.stdout) });
+    expect([check.code, check.stdout, check.builtins]).toEqual([0, "", []]);
+    const del = run("DEL", config);
+    expect([del.code, del.stdout, del.builtins]).toEqual([0, "", []]);
+    expect(existsSync(join(bundle.workDir, "store", "startup-bridge", "10.251.0.2"))).toBe(false);
   });
 });

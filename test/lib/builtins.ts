@@ -1,5 +1,5 @@
 // Which node:* builtins a plugin's code loads: its entry bundled as build.sh lays it out, run under Node
-// with a recorder preloaded (--require). Used by the start-up test (loopback) and host-local's own test.
+// with a recorder preloaded (--require). Used by the start-up test (loopback, bridge) and host-local's own test.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,12 +43,21 @@ export interface RecordedCall {
   builtins: string[];
 }
 
+/** Where and as what a recorded bundle runs. */
+export interface RunHow {
+  argv0?: string;
+  netns?: string;
+}
+
 /** A plugin bundle with the recorder beside it, in a throwaway directory. */
 export interface RecordingBundle {
   /** The throwaway directory (callers may put their own files in it); remove() deletes it. */
   readonly workDir: string;
-  /** Run the bundle (or `script`, via node -e) with exactly `env` and `stdin`. */
-  run(env: Record<string, string>, stdin: string, script?: string): RecordedCall;
+  /**
+   * Run the bundle (or `script`, via node -e) with exactly `env` and `stdin`; `how.argv0` is the name the
+   * process is invoked by (a multi-call chunk picks its plugin by it), `how.netns` a namespace to run it in.
+   */
+  run(env: Record<string, string>, stdin: string, script?: string, how?: RunHow): RecordedCall;
   remove(): void;
 }
 
@@ -81,9 +90,13 @@ export async function bundleWithRecorder(entry: string, name: string, addon: str
   }
   return {
     workDir,
-    run(env: Record<string, string>, stdin: string, script?: string): RecordedCall {
+    run(env: Record<string, string>, stdin: string, script?: string, how: RunHow = {}): RecordedCall {
       const target = script === undefined ? [bundle] : ["-e", script];
-      const r = spawnSync(process.execPath, ["--require", recorder, ...target], { env, input: stdin, encoding: "utf8", timeout: HANG_GUARD_MS });
+      let argv = [process.execPath, "--require", recorder, ...target];
+      // bash's `exec -a` sets argv[0] through ip netns exec, which spawnSync's argv0 cannot reach
+      if (how.argv0 !== undefined) argv = ["bash", "--norc", "--noprofile", "-c", 'exec -a "$0" "$@"', how.argv0, ...argv];
+      if (how.netns !== undefined) argv = ["ip", "netns", "exec", how.netns, ...argv];
+      const r = spawnSync(argv[0]!, argv.slice(1), { env, input: stdin, encoding: "utf8", timeout: HANG_GUARD_MS });
       const marker = r.stderr.lastIndexOf(RECORD_MARKER);
       expect(marker, `no record; stderr: ${r.stderr}`).toBeGreaterThanOrEqual(0);
       const builtins = JSON.parse(r.stderr.slice(marker + RECORD_MARKER.length)) as string[];
