@@ -129,7 +129,9 @@ pub fn read_file(path: &str, max_bytes: usize) -> Result<Vec<u8>> {
 
 /// Write `data` as the whole content of `path` with permission `mode` (for a new file; umask applies).
 /// `exclusive`: the file must not exist (EEXIST), and if writing fails the new file is removed again.
-/// Otherwise an existing file is truncated and rewritten.
+/// Otherwise an existing file is overwritten in place and then cut to `data`'s length: not opened with
+/// O_TRUNC, because ext4 (auto_da_alloc) flushes a file truncated to zero and rewritten when it is closed,
+/// about 1 ms per write here against 10 µs in place (host-local rewrites small files on every call).
 pub fn write_file(path: &str, data: &[u8], mode: u32, exclusive: bool) -> Result<()> {
     let mut options = fs::OpenOptions::new();
     // O_NOFOLLOW: a link planted where the file goes (a writable data directory) is never written through
@@ -137,10 +139,11 @@ pub fn write_file(path: &str, data: &[u8], mode: u32, exclusive: bool) -> Result
     if exclusive {
         options.create_new(true);
     } else {
-        options.create(true).truncate(true);
+        options.create(true);
     }
     let mut file = options.open(path)?;
-    if let Err(e) = file.write_all(data) {
+    let written = file.write_all(data).and_then(|()| if exclusive { Ok(()) } else { file.set_len(data.len() as u64) });
+    if let Err(e) = written {
         drop(file);
         if exclusive {
             let _ = fs::remove_file(path);
@@ -311,11 +314,15 @@ mod tests {
         assert_eq!(file_status(&path, true).unwrap().mode, 0o600);
         assert_eq!(write_file(&path, b"other", 0o600, true).unwrap_err().errno, sys::EEXIST);
         write_file(&path, b"x", 0o644, false).unwrap();
-        assert_eq!(read_file(&path, 100).unwrap(), b"x", "truncated, not overwritten in place");
+        assert_eq!(read_file(&path, 100).unwrap(), b"x", "cut to the new length after the overwrite");
+        write_file(&path, b"longer", 0o644, false).unwrap();
+        assert_eq!(read_file(&path, 100).unwrap(), b"longer");
         assert_eq!(file_status(&path, true).unwrap().mode, 0o600, "an existing file keeps its mode");
         assert_eq!(read_file(&path, 0).unwrap_err().errno, sys::EFBIG);
         assert_eq!(read_file(&dir, 100).unwrap_err().errno, sys::EISDIR);
         assert_eq!(read_file(&format!("{}/missing", dir), 100).unwrap_err().errno, sys::ENOENT);
+        write_file(&path, b"", 0o644, false).unwrap();
+        assert_eq!(read_file(&path, 100).unwrap(), b"");
         remove_tree(&dir).unwrap();
     }
 
