@@ -2,7 +2,7 @@
 // nftables (NETLINK_NETFILTER), through the Rust N-API addon in ../native (loaded on first use). The
 // addon's file, fd, lock and exec functions are @cni/host-files'; the loader both share is
 // `@cni/netlink/addon`.
-export { Netlink } from "./netlink";
+export { Netlink, type PendingRequest } from "./netlink";
 export { Errno, NetlinkError } from "./errors";
 export { NetlinkProtocol, type AddressFilter, type AddressSpec } from "./native";
 export { netns, NETNS_RUN_DIR } from "./netns";

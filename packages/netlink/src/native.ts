@@ -46,6 +46,10 @@ export interface NetlinkNative {
   linkAddBridge(fd: number, opts: BridgeOptions): void;
   linkAddVeth(fd: number, opts: VethOptions): void;
   linkDel(fd: number, link: LinkRef): void;
+  /** linkDel on a helper thread; returns the id requestWait takes */
+  linkDelStart(fd: number, link: LinkRef): number;
+  /** join a request a *Start function began; throws what it threw */
+  requestWait(id: number): void;
   linkSetUp(fd: number, link: LinkRef): void;
   linkSetDown(fd: number, link: LinkRef): void;
   linkSetMtu(fd: number, link: LinkRef, mtu: number): void;
@@ -101,7 +105,7 @@ export interface NetlinkNative {
 /** The names NetlinkNative declares, at run time (TypeScript rejects a missing or extra name here). */
 export const NETLINK_NATIVE_FUNCTIONS = {
   open: true, close: true,
-  linkGet: true, linkList: true, linkAddBridge: true, linkAddVeth: true, linkDel: true, linkSetUp: true,
+  linkGet: true, linkList: true, linkAddBridge: true, linkAddVeth: true, linkDel: true, linkDelStart: true, requestWait: true, linkSetUp: true,
   linkSetDown: true, linkSetMtu: true, linkSetMac: true, linkSetMaster: true, linkSetNoMaster: true,
   linkSetPromisc: true, linkSetAllmulti: true, linkSetNetns: true, linkSetName: true, linkSetTxQLen: true,
   linkSetAlias: true, bridgePortSetFlags: true, bridgePortGet: true,

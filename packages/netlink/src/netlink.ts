@@ -34,21 +34,64 @@ export abstract class NetlinkSocketHandle {
     this.#kind = kind;
   }
 
-  /** Close the socket; further calls throw EBADF. */
+  /** Close the socket (after a request still running in the background: it is waited for, its error dropped); further calls throw EBADF. */
   close(): void {
     if (this.#fd === undefined) return;
+    if (this.#background !== undefined) {
+      try {
+        this.#wait(this.#background);
+      } catch {
+        // nobody waited for it: the caller is already failing for another reason
+      }
+    }
     const fd = this.#fd;
     this.#fd = undefined;
     call(() => native().close(fd));
   }
 
+  /** The id of a request running on a helper thread on this socket (runInBackground), until waited for. */
+  #background: number | undefined;
+
   protected run<T>(request: string, op: (addon: NetlinkNative, fd: number) => T): T {
+    return call(() => op(native(), this.#usableFd(request)));
+  }
+
+  /**
+   * Start a request on a helper thread and return at once; the handle takes no other request until its
+   * wait(), which throws what the request threw.
+   */
+  protected runInBackground(request: string, start: (addon: NetlinkNative, fd: number) => number): PendingRequest {
+    const id = call(() => start(native(), this.#usableFd(request)));
+    this.#background = id;
+    return { wait: (): void => this.#wait(id) };
+  }
+
+  #wait(id: number): void {
+    if (this.#background !== id) return;
+    this.#background = undefined;
+    call(() => native().requestWait(id));
+  }
+
+  #usableFd(request: string): number {
     const fd = this.#fd;
     if (fd === undefined) {
       throw new NetlinkError(`${request}: ${this.#kind} handle is closed`, { errno: Errno.EBADF, code: "EBADF", request });
     }
-    return call(() => op(native(), fd));
+    if (this.#background !== undefined) {
+      throw new NetlinkError(`${request}: ${this.#kind} handle is busy with a request in the background (wait for it first)`, {
+        errno: Errno.EBUSY,
+        code: "EBUSY",
+        request,
+      });
+    }
+    return fd;
   }
+}
+
+/** A kernel request running on a helper thread (Netlink.linkDelInBackground). */
+export interface PendingRequest {
+  /** Wait for it; throws what the request threw. Waiting again does nothing. */
+  wait(): void;
 }
 
 export class Netlink extends NetlinkSocketHandle {
@@ -95,6 +138,13 @@ export class Netlink extends NetlinkSocketHandle {
   }
   linkDel(link: LinkRef): void {
     this.run("linkDel", (n, fd) => n.linkDel(fd, link));
+  }
+  /**
+   * linkDel on a helper thread: the kernel's wait for a deleted device (an RCU grace period, ~10 ms) then
+   * overlaps what the caller does next. The handle is busy until `wait()`, which throws what linkDel would.
+   */
+  linkDelInBackground(link: LinkRef): PendingRequest {
+    return this.runInBackground("linkDel", (n, fd) => n.linkDelStart(fd, link));
   }
   linkSetUp(link: LinkRef): void {
     this.run("linkSetUp", (n, fd) => n.linkSetUp(fd, link));

@@ -205,6 +205,23 @@ describe("links", () => {
     expect(thrown(() => ns.nl.linkGet("v1")).code).toBe("ENODEV");
   });
 
+  test("linkDelInBackground: the handle is busy until wait(), which gives linkDel's outcome; close() waits too", () => {
+    ns.nl.linkAddVeth({ name: "bg0", peerName: "bg1" });
+    const deletion = ns.nl.linkDelInBackground("bg0");
+    expect(thrown(() => ns.nl.linkGet("bg1"))).toMatchObject({ code: "EBUSY", request: "linkGet" });
+    deletion.wait();
+    deletion.wait(); // again: nothing
+    expect(ipJson<unknown[]>(ns.name, ["link", "show", "type", "veth"])).toEqual([]);
+    const missing = ns.nl.linkDelInBackground("bg0");
+    expect(thrown(() => missing.wait())).toMatchObject({ code: "ENODEV", request: "linkDel", subject: "bg0" });
+    // a handle closed with a deletion still running waits for it first
+    const other = newNamespace();
+    other.nl.linkAddBridge({ name: "bgbr" });
+    other.nl.linkDelInBackground("bgbr");
+    other.nl.close();
+    expect(ipJson<unknown[]>(other.name, ["link", "show", "type", "bridge"])).toEqual([]);
+  });
+
   test("veth with the peer created directly in another namespace", () => {
     const other = newNamespace();
     ns.nl.linkAddVeth({ name: "host0", peerName: "eth0", peerNetns: other.path, mtu: 1400, up: true });

@@ -4,9 +4,9 @@
 // `cni.dev/valid-attachments` lists it, spelt the kit's way.
 import { validAttachments, type CIDR, type CmdArgs } from "@cni/skel";
 import type { Netlink, Nftables } from "@cni/netlink";
-import { deleteLinkIfPresent } from "./link";
+import { deleteLinkIfPresent, deleteLinkIfPresentInBackground } from "./link";
 import { createMasquerade, type IpMasqBackend } from "./masquerade/index";
-import { withContainerNetns, withContainerNetnsIfPresent, withHostNetns } from "./netns";
+import { openContainerNetnsIfPresent, withContainerNetns, withHostNetns } from "./netns";
 import { withUndo, type UndoStack } from "./undo";
 import { createVeth, type VethOptions, type VethPair } from "./veth";
 
@@ -65,9 +65,30 @@ export function addMasquerade({ args, undo }: AttachContext, backend: IpMasqBack
   );
 }
 
-/** DEL: the container's interface (a veth takes its peer along); a namespace already gone took it with it. */
-export function deleteContainerInterface(args: CmdArgs): void {
-  withContainerNetnsIfPresent(args.netns, (container) => deleteLinkIfPresent(container, args.ifName));
+/**
+ * DEL: the container's interface (a veth takes its peer along; a namespace already gone took it with it),
+ * deleted on a helper thread while `alongside` (IPAM's DEL) runs, so the kernel's wait for a deleted device
+ * (~10 ms) overlaps it. Both always run; a failure of `alongside` is thrown first.
+ */
+export async function deleteContainerInterfaceAlongside(args: CmdArgs, alongside: () => Promise<void>): Promise<void> {
+  const container = openContainerNetnsIfPresent(args.netns);
+  if (container === undefined) return alongside();
+  try {
+    const deletion = deleteLinkIfPresentInBackground(container, args.ifName);
+    try {
+      await alongside();
+    } catch (failure) {
+      try {
+        deletion.wait();
+      } catch {
+        // the first failure is the one reported
+      }
+      throw failure;
+    }
+    deletion.wait();
+  } finally {
+    container.close();
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ export {
   withAttachment,
   addVethPair,
   addMasquerade,
-  deleteContainerInterface,
+  deleteContainerInterfaceAlongside,
   removeMasquerade,
   gcMasquerade,
   validAttachmentIds,
@@ -30,6 +30,7 @@ export { createVeth, randomVethName, type VethOptions, type VethPair } from "./v
 export {
   findLink,
   deleteLinkIfPresent,
+  deleteLinkIfPresentInBackground,
   deleteLinkReturningAddresses,
   setLinkUp,
   waitForOperstate,

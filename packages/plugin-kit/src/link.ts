@@ -1,5 +1,5 @@
 // Link jobs on top of single kernel requests: existence, deletion for DEL, waiting for a state.
-import { RT_SCOPE_UNIVERSE, type Address, type Link, type LinkRef, type Netlink } from "@cni/netlink";
+import { RT_SCOPE_UNIVERSE, type Address, type Link, type LinkRef, type Netlink, type PendingRequest } from "@cni/netlink";
 import { isNetlinkCode, netlinkToCniError } from "./errors";
 
 /** The link, or undefined when there is none by that name/index. */
@@ -10,6 +10,31 @@ export function findLink(netns: Netlink, link: LinkRef): Link | undefined {
     if (isNetlinkCode(thrown, "ENODEV")) return undefined;
     throw netlinkToCniError(thrown, `failed to lookup ${linkLabel(link)}`);
   }
+}
+
+/**
+ * deleteLinkIfPresent on a helper thread (the kernel's wait for a deleted device overlaps the caller's next
+ * steps); `netns` takes no other request until wait(), which gives false when the link was already gone.
+ */
+export function deleteLinkIfPresentInBackground(netns: Netlink, link: LinkRef): { wait(): boolean } {
+  const what = `failed to delete ${linkLabel(link)}`;
+  let deletion: PendingRequest;
+  try {
+    deletion = netns.linkDelInBackground(link);
+  } catch (thrown) {
+    throw netlinkToCniError(thrown, what);
+  }
+  return {
+    wait(): boolean {
+      try {
+        deletion.wait();
+        return true;
+      } catch (thrown) {
+        if (isNetlinkCode(thrown, "ENODEV")) return false;
+        throw netlinkToCniError(thrown, what);
+      }
+    },
+  };
 }
 
 /** Delete a link; false when it was already gone. Deleting one end of a veth removes both. */

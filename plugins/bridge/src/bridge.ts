@@ -20,7 +20,7 @@ import {
   applyDnsOverride,
   checkContainerVeth,
   configureInterface,
-  deleteContainerInterface,
+  deleteContainerInterfaceAlongside,
   enableForwarding,
   findContainerInterface,
   findLink,
@@ -86,9 +86,11 @@ export const plugin = definePlugin({
     await withNftablesClosedLast(conf.macSpoofCheck || masquerade, async (nft) => {
       if (conf.macSpoofCheck) teardownSpoofCheck(attachmentId(args), nft);
       if (masquerade) removeMasquerade(args, conf.ipMasqBackend, nft);
-      // The veth (the reference deletes it first since v1.2.0, to learn the addresses we need not).
-      deleteContainerInterface(args);
-      if (conf.ipamType !== "") await ipamDel(args);
+      // The veth, on a helper thread while IPAM releases the lease: the kernel's wait for the deleted
+      // device overlaps it (the reference deletes the veth first since v1.2.0, to learn the addresses we need not).
+      await deleteContainerInterfaceAlongside(args, async () => {
+        if (conf.ipamType !== "") await ipamDel(args);
+      });
     });
     // The bridge, its gateway addresses and the forwarding sysctls stay, as the reference's.
   },

@@ -7,7 +7,7 @@ import {
   addVethPair,
   applyDnsOverride,
   configureInterface,
-  deleteContainerInterface,
+  deleteContainerInterfaceAlongside,
   enableForwarding,
   familiesOf,
   findContainerInterface,
@@ -73,10 +73,9 @@ export const plugin = definePlugin({
     // overlaps RTM_DELLINK's own (kit netfilter README, "DEL").
     await withNftablesClosedLast(conf.ipMasq, async (nft) => {
       if (conf.ipMasq) removeMasquerade(args, conf.ipMasqBackend, nft);
-      // IPAM before the link: the lease goes even when the namespace or the link is gone.
-      await ipamDel(args);
-      // The host end's address and route go with the link.
-      deleteContainerInterface(args);
+      // The link (the host end's address and route go with it) on a helper thread while IPAM releases the
+      // lease, which goes even when the namespace or the link is gone.
+      await deleteContainerInterfaceAlongside(args, () => ipamDel(args));
     });
   },
 

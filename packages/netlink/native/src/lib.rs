@@ -37,6 +37,7 @@ macro_rules! export {
 }
 
 pub mod addr;
+pub mod background;
 pub mod conntrack;
 pub mod error;
 pub mod files;

@@ -1,5 +1,6 @@
 //! Links (RTM_NEWLINK/DELLINK/SETLINK/GETLINK) and bridge-port flags (AF_BRIDGE IFLA_PROTINFO).
 
+use crate::background;
 use crate::error::{Error, Result};
 use crate::js::args::{arg, arg_link, arg_string, arg_u32, fetch_link, parse_mac, resolve_index, socket, to_link, Opts};
 use crate::js::build::{js_bridge_port, js_link};
@@ -16,6 +17,8 @@ pub static EXPORTS: &[Export] = &[
     export!("linkAddBridge", link_add_bridge),
     export!("linkAddVeth", link_add_veth),
     export!("linkDel", link_del),
+    export!("linkDelStart", link_del_start),
+    export!("requestWait", request_wait),
     export!("linkSetUp", link_set_up),
     export!("linkSetDown", link_set_down),
     export!("linkSetMtu", link_set_mtu),
@@ -90,6 +93,25 @@ fn link_del(env: &Env, args: &Args) -> Result<napi_value> {
     let sock = socket(env, args)?;
     let link = arg_link(env, args, 1)?;
     sock.request_ack(link::delete(&link)).map_err(|e| e.about("linkDel", link.describe()))?;
+    Ok(env.undefined())
+}
+
+/// linkDelStart(fd, link) -> id: linkDel on a helper thread; requestWait(id) joins it. The socket must not
+/// be used by anything else until then.
+fn link_del_start(env: &Env, args: &Args) -> Result<napi_value> {
+    let sock = socket(env, args)?;
+    let link = arg_link(env, args, 1)?;
+    let describe = link.describe();
+    let msg = link::delete(&link);
+    let id = background::start(move || sock.request_ack(msg).map_err(|e| e.about("linkDel", describe)))
+        .map_err(|e| e.about("linkDelStart", link.describe()))?;
+    Ok(env.number(id as f64))
+}
+
+/// requestWait(id): wait for a request a *Start function began; throws what the request would have thrown.
+fn request_wait(env: &Env, args: &Args) -> Result<napi_value> {
+    let id = arg_u32(env, args, 0, "request id")?;
+    background::wait(id)?;
     Ok(env.undefined())
 }
 
