@@ -83,6 +83,14 @@ function iptablesS(host: TestNetns, family: 4 | 6 = 4): string[] {
   return inNetns(host, family === 4 ? "iptables" : "ip6tables", ["-S"]).trim().split("\n");
 }
 
+/** The rules of `<family> filter` as `nft -j` lists them, chain by chain in order, without their handles. */
+function kernelRules(host: TestNetns, family: "ip" | "ip6"): Record<string, unknown[]> {
+  const listed = JSON.parse(inNetns(host, "nft", ["-j", "list", "table", family, "filter"])) as { nftables: { rule?: { chain: string; handle?: number } }[] };
+  const byChain: Record<string, unknown[]> = {};
+  for (const { rule } of listed.nftables) if (rule !== undefined) (byChain[rule.chain] ??= []).push({ ...rule, handle: undefined });
+  return byChain;
+}
+
 /** Our nftables table as nft lists it, "" when it does not exist. */
 function nftTable(host: TestNetns): string {
   const r = spawnSync("ip", ["netns", "exec", host.name, "nft", "list", "table", "inet", NFT_TABLE], { encoding: "utf8" });
@@ -464,6 +472,19 @@ describe("side by side with Go's firewall (1.1.1, backend iptables)", () => {
       succeeded(runPlugin(FIREWALL, call(go, "CHECK", conf)));
     });
   }
+
+  it("dual stack: the kernel holds the same expressions for ours (netlink) as for Go's (iptables-nft), chain by chain", () => {
+    const ours = dockerLikeHost("fw-sbk-o");
+    const go = dockerLikeHost("fw-sbk-g");
+    const conf = firewallConf("fwnet", syntheticPrev(["10.85.0.2/24", "fd85::2/64"]), { backend: "iptables" });
+    succeeded(runPlugin(FIREWALL, call(ours, "ADD", conf)));
+    succeeded(runPlugin(GO_FIREWALL, call(go, "ADD", conf)));
+    for (const family of ["ip", "ip6"] as const) {
+      const rules = kernelRules(ours, family);
+      expect(JSON.stringify(rules)).toContain('"xt":{"type":"match","name":"conntrack"}');
+      expect(rules).toEqual(kernelRules(go, family));
+    }
+  });
 
   it("same-bridge: the same rules but for HEAD's comment on the shared isolation rules", () => {
     const ours = dockerLikeHost("fw-sbb-o");

@@ -44,7 +44,16 @@ export type NftExpr =
   | { type: "fib"; dreg: number; result: NftFibResult; flags: number }
   /** dreg <- a conntrack field (state and status are bit sets: mask them with bitwise) */
   | { type: "ct"; key: NftCtKey; dreg: number }
-  | { type: "counter" }
+  /**
+   * `bytes`/`packets`: starting values, sent when given (iptables-nft sends 0 and 0, nft nothing); the
+   * kernel holds the same counter either way, and listings leave them out (they are the traffic's)
+   */
+  | { type: "counter"; bytes?: number; packets?: number }
+  /**
+   * an xtables match run through nft_compat, as iptables-nft writes `-m comment`, `-m conntrack`: the
+   * match's name, revision and info struct (XT_ALIGN'ed, byte for byte as the xt module defines it)
+   */
+  | { type: "match"; name: string; rev: number; info: Uint8Array }
   /** only read back (listRules): an expression the kernel holds that none of the above describes */
   | { type: "unknown"; name: string };
 
@@ -105,8 +114,20 @@ export type NftOp =
     }
   | { op: "flushChain"; family: NftFamily; table: string; name: string }
   | { op: "deleteChain"; family: NftFamily; table: string; name: string }
-  /** appended at the end of the chain */
-  | { op: "addRule"; family: NftFamily; table: string; chain: string; exprs: NftExpr[]; comment?: string }
+  /**
+   * addRule: appended at the end of the chain (`nft add rule`, `iptables -A`); insertRule: at its start
+   * (`nft insert rule`, `iptables -I <chain> 1`). `compat`: NFTA_RULE_COMPAT, the layer-4 protocol xtables
+   * matches are checked against, which iptables-nft sends with every rule ({ proto: 0, flags: 0 } without -p)
+   */
+  | {
+      op: "addRule" | "insertRule";
+      family: NftFamily;
+      table: string;
+      chain: string;
+      exprs: NftExpr[];
+      comment?: string;
+      compat?: { proto: number; flags: number };
+    }
   | { op: "deleteRule"; family: NftFamily; table: string; chain: string; handle: number };
 
 // ---- field records for the boundary test (test/boundary.kernel.test.ts), as types.ts has for rtnetlink ----
@@ -160,6 +181,7 @@ export const NFT_EXPR_FIELDS = {
   nat: { type: REQUIRED_STRING, nat: REQUIRED_STRING, family: REQUIRED_STRING, addrReg: OPTIONAL_NUMBER, protoReg: OPTIONAL_NUMBER, flags: OPTIONAL_NUMBER },
   fib: { type: REQUIRED_STRING, dreg: REQUIRED_NUMBER, result: REQUIRED_STRING, flags: REQUIRED_NUMBER },
   ct: { type: REQUIRED_STRING, key: REQUIRED_STRING, dreg: REQUIRED_NUMBER },
-  counter: { type: REQUIRED_STRING },
+  counter: { type: REQUIRED_STRING, bytes: OPTIONAL_NUMBER, packets: OPTIONAL_NUMBER },
+  match: { type: REQUIRED_STRING, name: REQUIRED_STRING, rev: REQUIRED_NUMBER, info: BYTES },
   unknown: { type: REQUIRED_STRING, name: REQUIRED_STRING },
 } as const satisfies ExprFields;

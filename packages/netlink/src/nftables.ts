@@ -73,6 +73,9 @@ function plainBytes(expr: NftExpr): void {
     case "immediate":
       expr.data = new Uint8Array(expr.data);
       break;
+    case "match":
+      expr.info = new Uint8Array(expr.info);
+      break;
     case "bitwise":
       expr.mask = new Uint8Array(expr.mask);
       expr.xor = new Uint8Array(expr.xor);

@@ -1,9 +1,7 @@
 // The add-only pattern and deletion by comment against the real kernel, in namespaces made here (prefix
 // nfk-) and always deleted: what masquerade and spoof check use, and portmap and firewall will.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
-import { netns, Nftables } from "@cni/netlink";
+import { describe, expect, it } from "vitest";
 import {
   addOnlyOps,
   commitFresh,
@@ -17,23 +15,9 @@ import {
   type AttachmentRules,
   type NftLayout,
 } from "../src/netfilter/index";
+import { useNftNamespaces } from "./nft-netns";
 
-const made: { name: string; nft: Nftables }[] = [];
-
-afterEach(() => {
-  for (const { name, nft } of made.splice(0)) {
-    nft.close();
-    netns.delete(name);
-  }
-});
-
-function namespace(): { name: string; nft: Nftables } {
-  const name = `nfk-${randomBytes(4).toString("hex")}`;
-  const path = netns.create(name);
-  const entry = { name, nft: Nftables.at(path) };
-  made.push(entry);
-  return entry;
-}
+const namespace = useNftNamespaces("nfk");
 
 function listing(name: string): string {
   return execFileSync("ip", ["netns", "exec", name, "nft", "-a", "list", "ruleset"], { encoding: "utf8" });

@@ -6,22 +6,38 @@
 //   -A CNI-FORWARD -d <ip>/32 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT          (per address)
 //   -A CNI-FORWARD -s <ip>/32 -j ACCEPT
 //
-// plus HEAD's isolation chains for an ingress policy. Go runs one iptables process per rule and check;
-// we list the filter table once per family and change it with one atomic iptables-restore, under a lock
-// so two calls of ours cannot both create a chain (declaring an existing chain in a restore empties it).
-// Go's per-address rules carry no comment (ours must equal them), so they are found by address only.
+// plus HEAD's isolation chains for an ingress policy. Go runs one iptables process per rule and check.
+// Where iptables is iptables-nft (Debian's default) we read the filter tables and write the rules over
+// netlink, in exactly the form iptables-nft writes them (the kit's iptables-nft.ts): both families in one
+// transaction, no process. With iptables-legacy we list the filter table once per family (`iptables -S`)
+// and change it with one atomic iptables-restore. Either way under a lock, so two calls of ours cannot
+// both create a chain (declaring an existing chain in a restore empties it). Go's per-address rules carry
+// no comment (ours must equal them), so they are found by address only.
 import { closeFile, findExecutable, lockFile } from "@cni/host-files";
 import { CniError, ErrorCode, formatIP, type CIDR } from "@cni/skel";
 import type { AttachmentId } from "@cni/plugin-kit";
 import {
+  builtinChainOps,
   commentMatch,
+  commitFresh,
   iptablesBinary,
   iptablesList,
+  iptablesNftSpec,
   iptablesRestore,
   iptablesRunner,
+  iptablesVariant,
+  listIfPresent,
+  nftFamilyOf,
+  readFilterTable,
+  ruleOp,
+  userChainOp,
+  withNftables,
   type IpFamily,
+  type IptablesNftTable,
+  type IptablesRuleSpec,
   type IptablesRunner,
 } from "@cni/plugin-kit/netfilter";
+import type { NftOp, Nftables } from "@cni/netlink";
 import type { FirewallBackend } from "./backend";
 import type { FirewallAttachment, FirewallConfig, IngressPolicy } from "./config";
 import { gcNftablesRules, removeNftablesRules } from "./nftables-backend";
@@ -37,18 +53,20 @@ const FORWARD_COMMENT = "CNI firewall plugin rules";
 const ADMIN_COMMENT = "CNI firewall plugin admin overrides";
 /** HEAD's comment of the isolation rules shared by both policies (1.1.1 wrote "(ingressPolicy: same-bridge)"). */
 const ISOLATION_COMMENT = "CNI firewall plugin rules (ingressPolicy: same-bridge|isolated)";
-/** Serialises our list-then-restore; iptables' own xtables lock covers only one process. */
+/** Serialises our list-then-change; iptables' own xtables lock covers only one process. */
 const LOCK_PATH = "/run/cni-firewall-iptables.lock";
 const LOCK_MODE = 0o600;
 
 /** One rule as `iptables -S` prints it: `-A <chain> <matches> [-m comment --comment "<c>"] -j <target>`. */
-interface IptablesRule {
+interface IptablesRule extends IptablesRuleSpec {
   chain: string;
-  matches: string[];
-  comment?: string;
-  target: string;
   /** where ADD puts it when missing: inserted at 1, or appended */
   at: "first" | "last";
+}
+
+/** A listing as `iptables -S` lines: `-N <chain>`, `-A ...`. */
+interface Listing {
+  lines: ReadonlySet<string>;
 }
 
 export class IptablesBackend implements FirewallBackend {
@@ -56,16 +74,30 @@ export class IptablesBackend implements FirewallBackend {
 
   constructor(private readonly conf: FirewallConfig) {}
 
-  /** Per family with addresses, one restore; the second family failing undoes the first. */
+  /**
+   * What is missing, for each family with addresses (one without is left alone, F5): over netlink one
+   * transaction for both families; with the binaries one restore per family, the second failing undoing
+   * the first.
+   */
   add(attachment: FirewallAttachment, bridge: string | undefined): void {
+    const families = familiesOf(attachment.addresses);
+    const wanted = (family: IpFamily): IptablesRule[] => this.rulesFor(ofFamily(attachment.addresses, family), bridge);
     withLock(() => {
+      if (overNetlink(families)) {
+        withNftables(`${WHO}: failed to write iptables rules`, (nft) =>
+          commitFresh(nft, () =>
+            families.flatMap((family) => {
+              const table = readFilterTable(nft, family);
+              return additionOps(family, table, additions(netlinkListing(table), this.chainsFor(bridge), wanted(family)));
+            }),
+          ),
+        );
+        return;
+      }
       const undos: { family: IpFamily; lines: string[] }[] = [];
       try {
-        for (const family of FAMILIES) {
-          const addresses = ofFamily(attachment.addresses, family);
-          if (addresses.length === 0) continue; // a family without addresses is left alone (F5)
-          const lines = this.list(family);
-          const { input, undo } = additions(lines, this.chainsFor(bridge), this.rulesFor(addresses, bridge));
+        for (const family of families) {
+          const { input, undo } = restoreLines(additions(this.list(family), this.chainsFor(bridge), wanted(family)));
           if (input.length > 0) iptablesRestore(this.runner, family, "filter", input, WHO);
           undos.push({ family, lines: undo });
         }
@@ -89,15 +121,19 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   check(attachment: FirewallAttachment): void {
-    for (const family of FAMILIES) {
-      const addresses = ofFamily(attachment.addresses, family);
-      if (addresses.length === 0) continue;
-      const present = new Set(this.list(family));
+    const families = familiesOf(attachment.addresses);
+    const listings = overNetlink(families)
+      ? withNftables(`${WHO}: failed to list iptables rules`, (nft) => families.map((family) => netlinkListing(readFilterTable(nft, family))))
+      : families.map((family) => this.list(family));
+    families.forEach((family, i) => {
+      const present = (listings[i] as Listing).lines;
       const [forwardJump, adminJump] = this.jumps();
       if (!present.has(listed(forwardJump))) throw missingRule(`expected ${FORWARD} rule ${goArgs(forwardJump)} not found`);
       if (!present.has(listed(adminJump))) throw missingRule(`expected ${PRIVATE_CHAIN} rule ${goArgs(adminJump)} not found`);
-      for (const rule of addressRules(addresses)) if (!present.has(listed(rule))) throw missingRule(`expected rule ${goArgs(rule)} not found`);
-    }
+      for (const rule of addressRules(ofFamily(attachment.addresses, family))) {
+        if (!present.has(listed(rule))) throw missingRule(`expected rule ${goArgs(rule)} not found`);
+      }
+    });
   }
 
   /**
@@ -113,10 +149,10 @@ export class IptablesBackend implements FirewallBackend {
     if (!onPath("iptables")) throw new CniError(ErrorCode.PluginNotAvailable, `${WHO}: backend "iptables" needs iptables, not found on PATH`);
   }
 
-  private list(family: IpFamily): string[] {
+  private list(family: IpFamily): Listing {
     const lines = iptablesList(this.runner, family, "filter", WHO);
     if (lines === undefined) throw new CniError(ErrorCode.Internal, `${WHO}: backend "iptables" needs ${iptablesBinary(family)}, not found`);
-    return lines;
+    return { lines: new Set(lines) };
   }
 
   private chainsFor(bridge: string | undefined): string[] {
@@ -170,43 +206,84 @@ function isolationRules(policy: IngressPolicy, bridge: string): IptablesRule[] {
   return rules;
 }
 
-/**
- * The restore input adding what `listing` lacks (chains declared only when missing: a declared chain is
- * emptied), and the input that takes exactly that back out again.
- */
-function additions(listing: readonly string[], chains: readonly string[], rules: readonly IptablesRule[]): { input: string[]; undo: string[] } {
-  const present = new Set(listing);
-  const input: string[] = [];
-  const undoRules: string[] = [];
-  const undoChains: string[] = [];
-  for (const chain of chains) {
-    if (present.has("-N " + chain)) continue;
-    input.push(`:${chain} - [0:0]`);
-    undoChains.push("-X " + chain);
-  }
+/** What a listing lacks of `chains` and `rules`, in the order to add it (each rule once). */
+function additions(listing: Listing, chains: readonly string[], rules: readonly IptablesRule[]): { chains: string[]; rules: IptablesRule[] } {
+  const present = new Set(listing.lines);
+  const missing: IptablesRule[] = [];
   for (const rule of rules) {
     const line = listed(rule);
     if (present.has(line)) continue;
     present.add(line);
+    missing.push(rule);
+  }
+  return { chains: chains.filter((chain) => !present.has("-N " + chain)), rules: missing };
+}
+
+/**
+ * The restore input adding the missing chains and rules (chains declared only when missing: a declared
+ * chain is emptied), and the input that takes exactly that back out again.
+ */
+function restoreLines(missing: { chains: string[]; rules: IptablesRule[] }): { input: string[]; undo: string[] } {
+  const input = missing.chains.map((chain) => `:${chain} - [0:0]`);
+  const undoRules: string[] = [];
+  for (const rule of missing.rules) {
+    const line = listed(rule);
     const spec = line.slice(`-A ${rule.chain} `.length);
     input.push(rule.at === "first" ? `-I ${rule.chain} 1 ${spec}` : line);
     undoRules.unshift(`-D ${rule.chain} ${spec}`);
   }
-  return { input, undo: [...undoRules, ...undoChains] };
+  return { input, undo: [...undoRules, ...missing.chains.map((chain) => "-X " + chain)] };
 }
 
-/** DEL: the per-address rules present, per family, one restore each. A missing binary: nothing of ours there. */
+/**
+ * The same additions as nftables ops, as iptables-nft makes them: the table and FORWARD when missing
+ * (a fresh namespace has neither), the chains (`iptables -N`), the rules inserted first or appended.
+ */
+function additionOps(family: IpFamily, table: IptablesNftTable, missing: { chains: string[]; rules: IptablesRule[] }): NftOp[] {
+  if (missing.chains.length === 0 && missing.rules.length === 0) return [];
+  return [
+    ...builtinChainOps(family, FORWARD, table),
+    ...missing.chains.map((chain) => userChainOp(family, chain)),
+    ...missing.rules.map((rule) => ruleOp(family, rule.chain, rule, rule.at)),
+  ];
+}
+
+/** A filter table read over netlink as `iptables -S` would list it: `-N` per regular chain, `-A` per rule we can read. */
+function netlinkListing(table: IptablesNftTable): Listing {
+  const lines = new Set<string>();
+  for (const chain of table.chains.values()) if (chain.hook === undefined) lines.add("-N " + chain.name);
+  for (const rule of table.rules) if (rule.spec !== undefined) lines.add(listed({ chain: rule.chain, ...rule.spec }));
+  return { lines };
+}
+
+/** DEL: the per-address rules present, per family; over netlink one transaction, else one restore per family. */
 function deleteAddressRules(runner: IptablesRunner, addresses: readonly CIDR[]): void {
-  for (const family of FAMILIES) {
-    const ofThis = ofFamily(addresses, family);
-    if (ofThis.length === 0) continue;
+  const families = familiesOf(addresses);
+  if (overNetlink(families)) {
+    withNftables(`${WHO}: failed to delete iptables rules`, (nft) => commitFresh(nft, () => families.flatMap((family) => addressRuleDeletions(nft, family, ofFamily(addresses, family)))));
+    return;
+  }
+  for (const family of families) {
     const lines = iptablesList(runner, family, "filter", WHO);
-    if (lines === undefined) continue;
+    if (lines === undefined) continue; // no binary: nothing of ours there
     const present = new Set(lines);
     const input: string[] = [];
-    for (const rule of addressRules(ofThis)) if (present.has(listed(rule))) input.push("-D" + listed(rule).slice(2));
+    for (const rule of addressRules(ofFamily(addresses, family))) if (present.has(listed(rule))) input.push("-D" + listed(rule).slice(2));
     if (input.length > 0) iptablesRestore(runner, family, "filter", input, WHO);
   }
+}
+
+/** Deletions of the address rules present in CNI-FORWARD, by handle (each once, as `iptables -D` deletes one). */
+function addressRuleDeletions(nft: Nftables, family: IpFamily, addresses: readonly CIDR[]): NftOp[] {
+  const wanted = new Set(addressRules(addresses).map(listed));
+  const ops: NftOp[] = [];
+  for (const rule of listIfPresent(() => nft.listRules(nftFamilyOf(family), "filter", PRIVATE_CHAIN))) {
+    const spec = iptablesNftSpec(family, rule.exprs);
+    const line = spec === undefined ? undefined : listed({ chain: rule.chain, ...spec });
+    if (line === undefined || !wanted.delete(line)) continue;
+    ops.push({ op: "deleteRule", family: rule.family, table: "filter", chain: rule.chain, handle: rule.handle });
+  }
+  return ops;
 }
 
 /** DEL of the other backend: remove the per-address rules when iptables may hold them. */
@@ -214,7 +291,16 @@ export function deleteIptablesAddressRules(addresses: readonly CIDR[]): void {
   if (addresses.length > 0) withLock(() => deleteAddressRules(iptablesRunner(), addresses));
 }
 
-function listed(rule: IptablesRule): string {
+/**
+ * Whether this call reads and writes the rules over netlink: every family it touches has iptables-nft on
+ * PATH. A missing binary keeps the binaries' path, whose error names it (as Go's would fail without it).
+ */
+function overNetlink(families: readonly IpFamily[]): boolean {
+  const path = process.env.PATH ?? "";
+  return families.length > 0 && families.every((family) => iptablesVariant(family, path) === "nft");
+}
+
+function listed(rule: Omit<IptablesRule, "at">): string {
   let line = `-A ${rule.chain}`;
   if (rule.matches.length > 0) line += " " + rule.matches.join(" ");
   if (rule.comment !== undefined) line += " " + commentMatch(rule.comment);
@@ -235,6 +321,11 @@ function missingRule(message: string): CniError {
 
 function ofFamily(addresses: readonly CIDR[], family: IpFamily): CIDR[] {
   return addresses.filter((address) => address.ip.family === family);
+}
+
+/** The families `addresses` has, IPv4 first. */
+function familiesOf(addresses: readonly CIDR[]): IpFamily[] {
+  return FAMILIES.filter((family) => addresses.some((address) => address.ip.family === family));
 }
 
 /** Whether `name` is an executable on PATH, as the iptables runner's spawn would find it (no process). */

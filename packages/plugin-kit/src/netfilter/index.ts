@@ -70,4 +70,19 @@ export {
   type IptablesTable,
   type CommandResult,
 } from "./iptables";
+export {
+  iptablesVariant,
+  nftFamilyOf,
+  builtinChainOps,
+  userChainOp,
+  ruleOp,
+  iptablesNftExprs,
+  iptablesNftSpec,
+  readFilterTable,
+  type IptablesRuleSpec,
+  type IptablesVariant,
+  type IptablesNftRule,
+  type IptablesNftTable,
+  type FilterBuiltinChain,
+} from "./iptables-nft";
 export { sha512Hex, goChainName, goChainNameWithPrefix, goComment, goQuote, cutToBytes } from "./names";

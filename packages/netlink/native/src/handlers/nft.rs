@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::js::args::{arg, arg_opt_string, arg_string, socket};
 use crate::napi::{napi_value, Args, Env, Export, JsType};
-use crate::nft::{self, BaseChain, ChainType, CmpOp, CtKey, Expr, Family, FibResult, Hook, MetaKey, NatFamily, NatType, Op, PayloadBase, Policy, Verdict};
+use crate::nft::{self, BaseChain, ChainType, CmpOp, CtKey, Expr, Family, FibResult, Hook, MetaKey, NatFamily, NatType, Op, PayloadBase, Placement, Policy, RuleCompat, Verdict};
 use std::ffi::{CStr, CString};
 
 pub static EXPORTS: &[Export] = &[
@@ -53,13 +53,25 @@ impl<'a> Fields<'a> {
     fn u32(&self, name: &CStr) -> Result<u32> {
         self.opt_u32(name)?.ok_or_else(|| self.fail(name, "is missing"))
     }
+    /// A non-negative integer a JS number holds exactly (up to 2^53 - 1).
+    fn opt_u64(&self, name: &CStr) -> Result<Option<u64>> {
+        match self.opt_number(name)? {
+            Some(n) if !(0.0..=MAX_SAFE_INTEGER).contains(&n) || n.fract() != 0.0 => Err(self.fail(name, &format!("must be a non-negative safe integer, got {}", n))),
+            other => Ok(other.map(|n| n as u64)),
+        }
+    }
     fn family(&self) -> Result<Family> {
         let name = self.string(c"family")?;
         Family::from_name(&name).ok_or_else(|| self.fail(c"family", &format!("{:?} is not inet, ip, ip6, bridge, arp or netdev", name)))
     }
-    /// A Uint8Array (or array of byte values), read element by element.
+    /// A Uint8Array (copied at once) or an array of byte values (read element by element).
     fn bytes(&self, name: &CStr) -> Result<Vec<u8>> {
         let value = self.value(name).ok_or_else(|| self.fail(name, "is missing"))?;
+        if self.env.type_of(value) == JsType::Other {
+            if let Ok(bytes) = self.env.to_bytes(value) {
+                return Ok(bytes);
+            }
+        }
         let items = items(self.env, value).ok_or_else(|| self.fail(name, "must be a Uint8Array"))?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
@@ -120,7 +132,11 @@ fn read_expr(f: &Fields) -> Result<Expr> {
         },
         "fib" => Expr::Fib { dreg: f.u32(c"dreg")?, result: f.parsed(c"result", FibResult::from_name, "oif, oifname, type")?, flags: f.u32(c"flags")? },
         "ct" => Expr::Ct { key: f.parsed(c"key", CtKey::from_name, "state, direction, status, mark")?, dreg: f.u32(c"dreg")? },
-        "counter" => Expr::Counter,
+        "counter" => match (f.opt_u64(c"bytes")?, f.opt_u64(c"packets")?) {
+            (None, None) => Expr::Counter,
+            (bytes, packets) => Expr::CounterFrom { bytes: bytes.unwrap_or(0), packets: packets.unwrap_or(0) },
+        },
+        "match" => Expr::Match { name: f.string(c"name")?, rev: f.u32(c"rev")?, info: f.bytes(c"info")? },
         other => return Err(Error::invalid(format!("{}: unknown expression type {:?}", f.what, other))),
     })
 }
@@ -160,13 +176,21 @@ fn read_op(f: &Fields) -> Result<Op> {
         }
         "flushChain" => Op::FlushChain { family, table: f.string(c"table")?, name: f.string(c"name")? },
         "deleteChain" => Op::DeleteChain { family, table: f.string(c"table")?, name: f.string(c"name")? },
-        "addRule" => {
+        "addRule" | "insertRule" => {
             let list = f.value(c"exprs").and_then(|v| items(f.env, v)).ok_or_else(|| f.fail(c"exprs", "must be an array"))?;
             let mut exprs = Vec::with_capacity(list.len());
             for (i, object) in list.into_iter().enumerate() {
                 exprs.push(read_expr(&Fields { env: f.env, object, what: format!("{} expr {}", f.what, i + 1) })?);
             }
-            Op::AddRule { family, table: f.string(c"table")?, chain: f.string(c"chain")?, exprs, comment: f.opt_string(c"comment")? }
+            let compat = match f.value(c"compat") {
+                None => None,
+                Some(object) => {
+                    let c = Fields { env: f.env, object, what: format!("{} compat", f.what) };
+                    Some(RuleCompat { proto: c.u32(c"proto")?, flags: c.u32(c"flags")? })
+                }
+            };
+            let placement = if kind == "insertRule" { Placement::First } else { Placement::Last };
+            Op::AddRule { family, table: f.string(c"table")?, chain: f.string(c"chain")?, exprs, comment: f.opt_string(c"comment")?, placement, compat }
         }
         "deleteRule" => {
             let handle = f.opt_number(c"handle")?.ok_or_else(|| f.fail(c"handle", "is missing"))?;
@@ -265,6 +289,17 @@ fn js_expr(env: &Env, expr: &Expr) -> Result<napi_value> {
             env.set_num(o, c"dreg", *dreg as f64);
         }
         Expr::Counter => env.set_str(o, c"type", "counter"),
+        Expr::CounterFrom { bytes, packets } => {
+            env.set_str(o, c"type", "counter");
+            env.set_num(o, c"bytes", *bytes as f64);
+            env.set_num(o, c"packets", *packets as f64);
+        }
+        Expr::Match { name, rev, info } => {
+            env.set_str(o, c"type", "match");
+            env.set_str(o, c"name", name);
+            env.set_num(o, c"rev", *rev as f64);
+            env.set(o, c"info", env.buffer(info)?);
+        }
         Expr::Unknown { name } => {
             env.set_str(o, c"type", "unknown");
             env.set_str(o, c"name", name);

@@ -1,4 +1,5 @@
-//! Rule expressions (meta, payload, cmp, bitwise, immediate/verdict, masq, nat, fib, ct, counter), as the kernel knows them (`nft --debug=netlink` prints the same list). Each is a
+//! Rule expressions (meta, payload, cmp, bitwise, immediate/verdict, masq, nat, fib, ct, counter, and the
+//! xtables `match` iptables-nft writes), as the kernel knows them (`nft --debug=netlink` prints the same list). Each is a
 //! NFTA_LIST_ELEM nest holding NFTA_EXPR_NAME and an NFTA_EXPR_DATA nest; integers are big endian, data
 //! values sit in an NFTA_DATA_VALUE nest, verdicts in NFTA_DATA_VERDICT. Attribute order follows nft's.
 
@@ -61,6 +62,13 @@ const NFTA_CT_DREG: u16 = 1;
 const NFTA_CT_KEY: u16 = 2;
 const NFTA_CT_DIRECTION: u16 = 3;
 const NFTA_CT_SREG: u16 = 4;
+
+const NFTA_COUNTER_BYTES: u16 = 1;
+const NFTA_COUNTER_PACKETS: u16 = 2;
+
+const NFTA_MATCH_NAME: u16 = 1;
+const NFTA_MATCH_REV: u16 = 2;
+const NFTA_MATCH_INFO: u16 = 3;
 
 /// The register verdicts are written to.
 pub const NFT_REG_VERDICT: u32 = 0;
@@ -408,6 +416,12 @@ pub enum Expr {
     /// dreg <- a conntrack field
     Ct { key: CtKey, dreg: u32 },
     Counter,
+    /// A counter sent with its starting values, as iptables-nft sends every counter (0 and 0; nft sends
+    /// none). The kernel holds the same counter either way, so listings give `Counter`.
+    CounterFrom { bytes: u64, packets: u64 },
+    /// An xtables match run through nft_compat (`-m comment`, `-m conntrack` as iptables-nft writes
+    /// them): the match's name, revision and its info struct, byte for byte as the xt module defines it.
+    Match { name: String, rev: u32, info: Vec<u8> },
     /// Read back from the kernel but not one of the above (or a form of it we do not model).
     Unknown { name: String },
 }
@@ -425,7 +439,8 @@ impl Expr {
             Expr::Nat { .. } => "nat",
             Expr::Fib { .. } => "fib",
             Expr::Ct { .. } => "ct",
-            Expr::Counter => "counter",
+            Expr::Counter | Expr::CounterFrom { .. } => "counter",
+            Expr::Match { .. } => "match",
             Expr::Unknown { name } => name,
         }
     }
@@ -498,6 +513,15 @@ impl Expr {
             Expr::Ct { key, dreg } => {
                 be(msg, NFTA_CT_KEY, key.number());
                 be(msg, NFTA_CT_DREG, *dreg);
+            }
+            Expr::CounterFrom { bytes, packets } => {
+                msg.attr(NFTA_COUNTER_BYTES, &bytes.to_be_bytes());
+                msg.attr(NFTA_COUNTER_PACKETS, &packets.to_be_bytes());
+            }
+            Expr::Match { name, rev, info } => {
+                msg.attr_str(NFTA_MATCH_NAME, name);
+                be(msg, NFTA_MATCH_REV, *rev);
+                msg.attr(NFTA_MATCH_INFO, info);
             }
             Expr::Counter | Expr::Unknown { .. } => {}
         }
@@ -591,6 +615,7 @@ fn decode_data(name: &str, data: &[u8]) -> Option<Expr> {
             Expr::Ct { key: CtKey::from_number(f.u32(NFTA_CT_KEY)?)?, dreg: f.u32(NFTA_CT_DREG)? }
         }
         "counter" => Expr::Counter,
+        "match" => Expr::Match { name: nl::str_of(f.raw(NFTA_MATCH_NAME)?), rev: f.u32(NFTA_MATCH_REV)?, info: f.raw(NFTA_MATCH_INFO)?.to_vec() },
         _ => return None,
     })
 }

@@ -9,6 +9,7 @@ use super::chain::{self, BaseChain, ChainType, Hook, Policy};
 use super::expr::{CmpOp, CtKey, Expr, FibResult, MetaKey, NatFamily, NatType, PayloadBase, Verdict};
 use super::msg::{self, Family};
 use super::ops::Op;
+use super::rule::Placement;
 use super::{rule, table};
 use crate::nl::{MsgBuilder, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 
@@ -80,7 +81,7 @@ const MASQ_CHECKS_COMMENT: &str = "Masquerade traffic from certain IPs to any (n
 
 fn masq_ops() -> Vec<Op> {
     let t = || MASQ_TABLE.to_string();
-    let rule = |chain: &str, exprs: Vec<Expr>, comment: Option<&str>| Op::AddRule { family: Family::Inet, table: t(), chain: chain.into(), exprs, comment: comment.map(String::from) };
+    let rule = |chain: &str, exprs: Vec<Expr>, comment: Option<&str>| Op::AddRule { family: Family::Inet, table: t(), chain: chain.into(), exprs, comment: comment.map(String::from), placement: Placement::Last, compat: None };
     vec![
         Op::AddTable { family: Family::Inet, name: t(), comment: Some(MASQ_TABLE_COMMENT.into()), exclusive: false },
         Op::AddChain { family: Family::Inet, table: t(), name: "masq_checks".into(), base: None, policy: None, comment: Some(MASQ_CHECKS_COMMENT.into()), exclusive: false },
@@ -107,7 +108,7 @@ const SPOOF_COMMENT: &str = "macspoofchk-cid1-eth0";
 
 fn spoof_ops() -> Vec<Op> {
     let t = || "nat".to_string();
-    let rule = |chain: &str, exprs: Vec<Expr>| Op::AddRule { family: Family::Bridge, table: t(), chain: chain.into(), exprs, comment: Some(SPOOF_COMMENT.into()) };
+    let rule = |chain: &str, exprs: Vec<Expr>| Op::AddRule { family: Family::Bridge, table: t(), chain: chain.into(), exprs, comment: Some(SPOOF_COMMENT.into()), placement: Placement::Last, compat: None };
     let mut ifname = [0u8; 16];
     ifname[..8].copy_from_slice(b"veth1234");
     vec![
@@ -198,7 +199,7 @@ fn deletions_match_nft() {
 
 #[test]
 fn counter_prefix_bitwise_and_base_chain_comment_match_nft() {
-    let counter = Op::AddRule { family: Family::Ip, table: "t".into(), chain: "c".into(), exprs: vec![Expr::Counter], comment: None };
+    let counter = Op::AddRule { family: Family::Ip, table: "t".into(), chain: "c".into(), exprs: vec![Expr::Counter], comment: None, placement: Placement::Last, compat: None };
     assert_bytes(&bytes(&counter, 1), RULE_COUNTER);
     // ip6 saddr fd00:1::/60 accept: a 16-byte load, masked, compared
     let mut mask = vec![0xffu8; 7];
@@ -219,6 +220,8 @@ fn counter_prefix_bitwise_and_base_chain_comment_match_nft() {
             Expr::Verdict(Verdict::Accept),
         ],
         comment: None,
+        placement: Placement::Last,
+        compat: None,
     };
     assert_bytes(&bytes(&v6, 1), RULE_IP6_SADDR_PREFIX60_ACCEPT);
     let base = Op::AddChain {
@@ -304,7 +307,7 @@ fn round_trip_of_every_expression_kind_through_the_decoder() {
         Expr::Counter,
         Expr::Verdict(Verdict::Continue),
     ];
-    let op = Op::AddRule { family: Family::Ip, table: "t".into(), chain: "c".into(), exprs: exprs.clone(), comment: Some("c".into()) };
+    let op = Op::AddRule { family: Family::Ip, table: "t".into(), chain: "c".into(), exprs: exprs.clone(), comment: Some("c".into()), placement: Placement::Last, compat: None };
     let decoded = rule::parse(&bytes(&op, 1)[16..]).unwrap();
     assert_eq!((decoded.exprs, decoded.comment.as_deref()), (exprs, Some("c")));
 }
@@ -315,7 +318,7 @@ fn bad_names_and_lone_policies_are_rejected_before_sending() {
     assert_eq!(empty.message().err().unwrap().errno, crate::sys::EINVAL);
     let policy = Op::AddChain { family: Family::Inet, table: "t".into(), name: "c".into(), base: None, policy: Some(Policy::Drop), comment: None, exclusive: false };
     assert!(policy.message().err().unwrap().detail.unwrap().contains("base chain"));
-    let unknown = Op::AddRule { family: Family::Inet, table: "t".into(), chain: "c".into(), exprs: vec![Expr::Unknown { name: "lookup".into() }], comment: None };
+    let unknown = Op::AddRule { family: Family::Inet, table: "t".into(), chain: "c".into(), exprs: vec![Expr::Unknown { name: "lookup".into() }], comment: None, placement: Placement::Last, compat: None };
     assert!(unknown.message().is_err());
 }
 
@@ -330,7 +333,7 @@ const RTN_LOCAL: u32 = 2;
 const REG_2: u32 = 2;
 
 fn rule_of(family: Family, table: &str, chain: &str, exprs: Vec<Expr>, comment: Option<&str>) -> Op {
-    Op::AddRule { family, table: table.into(), chain: chain.into(), exprs, comment: comment.map(String::from) }
+    Op::AddRule { family, table: table.into(), chain: chain.into(), exprs, comment: comment.map(String::from), placement: Placement::Last, compat: None }
 }
 /// `<l4proto> dport <port>`
 fn dport(protocol: u8, port: u16) -> Vec<Expr> {

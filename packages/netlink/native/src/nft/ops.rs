@@ -4,7 +4,7 @@
 use super::chain::{self, BaseChain, Chain, Policy};
 use super::expr::Expr;
 use super::msg::{self, msg_type, Family, NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE, NFT_MSG_NEWTABLE};
-use super::rule::{self, Rule};
+use super::rule::{self, Placement, Rule, RuleCompat};
 use super::table::{self, Table};
 use crate::error::{Error, Result};
 use crate::nl::{self, MsgBuilder, NLMSG_ERROR};
@@ -32,7 +32,8 @@ pub enum Op {
     AddChain { family: Family, table: String, name: String, base: Option<BaseChain>, policy: Option<Policy>, comment: Option<String>, exclusive: bool },
     FlushChain { family: Family, table: String, name: String },
     DeleteChain { family: Family, table: String, name: String },
-    AddRule { family: Family, table: String, chain: String, exprs: Vec<Expr>, comment: Option<String> },
+    /// `placement`: appended (`addRule`) or inserted first (`insertRule`); `compat` as iptables-nft sends it
+    AddRule { family: Family, table: String, chain: String, exprs: Vec<Expr>, comment: Option<String>, placement: Placement, compat: Option<RuleCompat> },
     DeleteRule { family: Family, table: String, chain: String, handle: u64 },
 }
 
@@ -52,7 +53,9 @@ impl Op {
             Op::AddChain { family, table, name, exclusive, .. } => format!("{} {} {}/{}", if *exclusive { "createChain" } else { "addChain" }, family.name(), table, name),
             Op::FlushChain { family, table, name } => format!("flushChain {} {}/{}", family.name(), table, name),
             Op::DeleteChain { family, table, name } => format!("deleteChain {} {}/{}", family.name(), table, name),
-            Op::AddRule { family, table, chain, .. } => format!("addRule {} {}/{}", family.name(), table, chain),
+            Op::AddRule { family, table, chain, placement, .. } => {
+                format!("{} {} {}/{}", if *placement == Placement::First { "insertRule" } else { "addRule" }, family.name(), table, chain)
+            }
             Op::DeleteRule { family, table, chain, handle } => format!("deleteRule {} {}/{} handle {}", family.name(), table, chain, handle),
         }
     }
@@ -86,7 +89,7 @@ impl Op {
                 check_name("chain", name)?;
                 Ok(chain::delete(*family, table, name))
             }
-            Op::AddRule { family, table, chain, exprs, comment } => {
+            Op::AddRule { family, table, chain, exprs, comment, placement, compat } => {
                 check_name("table", table)?;
                 check_name("chain", chain)?;
                 for expr in exprs {
@@ -100,7 +103,7 @@ impl Op {
                         _ => {}
                     }
                 }
-                rule::add(*family, table, chain, exprs, comment.as_deref())
+                rule::add(*family, table, chain, exprs, comment.as_deref(), *placement, *compat)
             }
             Op::DeleteRule { family, table, chain, handle } => {
                 check_name("table", table)?;

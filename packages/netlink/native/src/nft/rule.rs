@@ -1,4 +1,4 @@
-//! Rules: NFT_MSG_NEWRULE (appended) / DELRULE (by handle) / GETRULE (dump of one table or chain) and the
+//! Rules: NFT_MSG_NEWRULE (appended, or inserted first) / DELRULE (by handle) / GETRULE (dump of one table or chain) and the
 //! decoder for what the dump returns: handle, expressions, comment.
 
 use super::expr::Expr;
@@ -11,7 +11,26 @@ const NFTA_RULE_TABLE: u16 = 1;
 const NFTA_RULE_CHAIN: u16 = 2;
 const NFTA_RULE_HANDLE: u16 = 3;
 const NFTA_RULE_EXPRESSIONS: u16 = 4;
+const NFTA_RULE_COMPAT: u16 = 5;
 const NFTA_RULE_USERDATA: u16 = 7;
+const NFTA_RULE_COMPAT_PROTO: u16 = 1;
+const NFTA_RULE_COMPAT_FLAGS: u16 = 2;
+
+/// Where a new rule goes: the end of the chain (`nft add rule`, `iptables -A`) or its start (`nft insert
+/// rule`, `iptables -I <chain> 1`: a NEWRULE without NLM_F_APPEND and without a position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Last,
+    First,
+}
+
+/// NFTA_RULE_COMPAT: the layer-4 protocol (and its inversion flag) xtables matches are checked against;
+/// iptables-nft sends it with every rule (0, 0 without `-p`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleCompat {
+    pub proto: u32,
+    pub flags: u32,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -23,15 +42,24 @@ pub struct Rule {
     pub exprs: Vec<Expr>,
 }
 
-/// `nft add rule`: appended at the end of the chain.
-pub fn add(family: Family, table: &str, chain: &str, exprs: &[Expr], comment: Option<&str>) -> Result<MsgBuilder> {
-    let mut m = msg::start(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, family.number());
+/// `nft add rule` (appended at the end of the chain) or `nft insert rule` (at its start).
+pub fn add(family: Family, table: &str, chain: &str, exprs: &[Expr], comment: Option<&str>, placement: Placement, compat: Option<RuleCompat>) -> Result<MsgBuilder> {
+    let flags = match placement {
+        Placement::Last => NLM_F_CREATE | NLM_F_APPEND,
+        Placement::First => NLM_F_CREATE,
+    };
+    let mut m = msg::start(NFT_MSG_NEWRULE, flags, family.number());
     m.attr_str(NFTA_RULE_TABLE, table).attr_str(NFTA_RULE_CHAIN, chain);
     m.nest_start(NFTA_RULE_EXPRESSIONS);
     for expr in exprs {
         expr.encode(&mut m);
     }
     m.nest_end();
+    if let Some(compat) = compat {
+        m.nest_start(NFTA_RULE_COMPAT);
+        m.attr(NFTA_RULE_COMPAT_PROTO, &compat.proto.to_be_bytes()).attr(NFTA_RULE_COMPAT_FLAGS, &compat.flags.to_be_bytes());
+        m.nest_end();
+    }
     if let Some(comment) = comment {
         m.attr(NFTA_RULE_USERDATA, &udata::comment(comment)?);
     }
