@@ -203,11 +203,11 @@ describe("a loopback call loads no node:* builtin (its bundle run under Node wit
   });
 });
 
-describe("a bridge call, its host-local run in-process, loads no node:* builtin (the bridge chunk under Node, loads recorded)", () => {
+describe("bridge (its host-local in-process) and firewall calls load no node:* builtin (their chunks under Node, loads recorded)", () => {
   let recording: RecordingBundle | undefined;
   beforeAll(async () => {
-    const entry = join(REPO_ROOT, "packages", "multicall", "test", "fixtures", "bridge-chunk-main.ts");
-    recording = await bundleWithRecorder(entry, "bridge", join(REPO_ROOT, "build", "rtnetlink.node"));
+    const entry = join(REPO_ROOT, "packages", "multicall", "test", "fixtures", "chunk-main.ts");
+    recording = await bundleWithRecorder(entry, "chunks", join(REPO_ROOT, "build", "rtnetlink.node"));
   });
   afterAll(() => {
     cleanupAll();
@@ -243,5 +243,30 @@ describe("a bridge call, its host-local run in-process, loads no node:* builtin 
     const del = run("DEL", config);
     expect([del.code, del.stdout, del.builtins]).toEqual([0, "", []]);
     expect(existsSync(join(bundle.workDir, "store", "startup-bridge", "10.251.0.2"))).toBe(false);
+  });
+
+  test("firewall ADD, CHECK and DEL with the backend chosen for this host (iptables on PATH)", () => {
+    if (recording === undefined) throw new Error("no bundle: beforeAll failed");
+    const bundle = recording;
+    const host = createHostNetns("startup-fwhost");
+    const container = createNetns("startup-fwctr");
+    const prevResult = {
+      cniVersion: "1.0.0",
+      interfaces: [{ name: "eth0", sandbox: container.path }],
+      ips: [{ address: "10.252.0.2/24", gateway: "10.252.0.1", interface: 0 }],
+    };
+    const config = { cniVersion: "1.0.0", name: "startup-fw", type: "firewall", prevResult };
+    const env = { ...PATH_ONLY, CNI_CONTAINERID: "startup-5", CNI_NETNS: container.path, CNI_IFNAME: "eth0", CNI_PATH: "/nonexistent" };
+    const run = (command: string): RecordedCall =>
+      bundle.run({ ...env, CNI_COMMAND: command }, JSON.stringify(config), undefined, { argv0: "firewall", netns: host.name });
+    const add = run("ADD");
+    expect([add.code, add.stderr]).toEqual([0, ""]);
+    expect(inNetns(host, "iptables", ["-S", "CNI-FORWARD"])).toContain("10.252.0.2/32");
+    expect(add.builtins).toEqual([]);
+    const check = run("CHECK");
+    expect([check.code, check.stdout, check.builtins]).toEqual([0, "", []]);
+    const del = run("DEL");
+    expect([del.code, del.stdout, del.builtins]).toEqual([0, "", []]);
+    expect(inNetns(host, "iptables", ["-S", "CNI-FORWARD"])).not.toContain("10.252.0.2/32");
   });
 });

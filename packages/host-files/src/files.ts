@@ -106,6 +106,21 @@ export function checkAccess(path: string, mode: "exists" | "read" | "write" | "e
   call(() => native().fileAccess(path, mode));
 }
 
+/** Whether `path` exists (symlinks followed): access(2) F_OK, false on any failure. */
+export function pathExists(path: string): boolean {
+  try {
+    checkAccess(path, "exists");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** realpath(3): every symlink resolved; a missing file throws 'ENOENT'. */
+export function realPath(path: string): string {
+  return call(() => native().fileRealPath(path));
+}
+
 /** mkdir -p: every missing directory of `path` is created with `mode` (umask applies); existing is fine. */
 export function makeDirectory(path: string, mode = 0o755): void {
   call(() => native().dirCreate(path, mode));

@@ -17,6 +17,8 @@ export {
   linkStatus,
   setFileTimes,
   checkAccess,
+  pathExists,
+  realPath,
   makeDirectory,
   removeTree,
   listDirectory,

@@ -24,6 +24,7 @@ export interface HostFilesNative {
   fileStat(path: string, followLinks?: boolean): FileStatus;
   fileSetTimes(path: string, seconds: number | null, nanoseconds: number): void;
   fileAccess(path: string, mode: "exists" | "read" | "write" | "execute"): void;
+  fileRealPath(path: string): string;
   dirCreate(path: string, mode: number): void;
   dirRemoveTree(path: string): void;
   dirList(path: string): DirectoryEntry[];
@@ -36,7 +37,7 @@ export interface HostFilesNative {
 export const HOST_FILES_NATIVE_FUNCTIONS = {
   flock: true, readFd: true, writeFd: true, fileIdentity: true,
   fileOpen: true, fileClose: true, fileRead: true, fileWrite: true, fileUnlink: true, fileRename: true,
-  fileStat: true, fileSetTimes: true, fileAccess: true, dirCreate: true, dirRemoveTree: true, dirList: true,
+  fileStat: true, fileSetTimes: true, fileAccess: true, fileRealPath: true, dirCreate: true, dirRemoveTree: true, dirList: true,
   netnsExec: true,
 } as const satisfies Record<keyof HostFilesNative, true>;
 

@@ -2,12 +2,14 @@
 // what node:fs (the kernel through libuv) says about the same file. Everything happens in a private
 // temporary directory, removed afterwards.
 import { execFileSync, spawnSync } from "node:child_process";
-import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   checkAccess,
+  pathExists,
+  realPath,
   closeFile,
   fileStatus,
   flock,
@@ -232,6 +234,17 @@ describe("status and times", () => {
     checkAccess(dir, "exists");
     expect(failure(() => checkAccess(join(dir, "missing"), "exists")).code).toBe("ENOENT");
     expect(failure(() => checkAccess("/proc/self/exe/x", "write")).code).toBe("ENOTDIR");
+    expect(pathExists(dir)).toBe(true);
+    expect(pathExists(join(dir, "missing"))).toBe(false);
+  });
+
+  test("realPath resolves symlinks, . and .. as realpath(3) does", () => {
+    symlinkSync(join(dir, "sized"), join(dir, "to-sized"));
+    symlinkSync("to-sized", join(dir, "to-to-sized"));
+    expect(realPath(join(dir, "to-to-sized"))).toBe(realpathSync(join(dir, "sized")));
+    expect(realPath(`${dir}/./sized`)).toBe(realpathSync(join(dir, "sized")));
+    expect(realPath(`${dir}/../${dir.slice(dir.lastIndexOf("/") + 1)}/sized`)).toBe(realpathSync(join(dir, "sized")));
+    expect(failure(() => realPath(join(dir, "missing"))).code).toBe("ENOENT");
   });
 });
 

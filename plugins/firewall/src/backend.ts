@@ -3,7 +3,7 @@ import type { AttachmentId } from "@cni/plugin-kit";
 import { listIfPresent, withNftables } from "@cni/plugin-kit/netfilter";
 import type { FirewallAttachment, FirewallConfig } from "./config";
 import { firewalldBackendError, firewalldRunning, firewalldRunningError } from "./firewalld-backend";
-import { IptablesBackend, onPath } from "./iptables-backend";
+import { IptablesBackend, legacyIptablesTables, onPath } from "./iptables-backend";
 import { NftablesBackend } from "./nftables-backend";
 
 export interface FirewallBackend {
@@ -58,14 +58,7 @@ const NOTHING_TO_CLEAN: FirewallBackend = {
  */
 function hostHasIptables(): boolean {
   if (onPath("iptables")) return true;
-  const { readFileSync } = process.getBuiltinModule("node:fs");
-  for (const names of ["ip_tables_names", "ip6_tables_names"]) {
-    try {
-      if (readFileSync("/proc/net/" + names, "utf8").trim() !== "") return true;
-    } catch {
-      // no legacy iptables module loaded
-    }
-  }
+  if (legacyIptablesTables().length > 0) return true;
   return withNftables("failed to list nftables tables", (nft) =>
     listIfPresent(() => nft.listTables()).some((table) => table.name === "filter" && (table.family === "ip" || table.family === "ip6")),
   );

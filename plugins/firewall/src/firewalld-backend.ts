@@ -4,6 +4,7 @@
 // code-7 error naming what is missing, and an unset backend on a host where firewalld runs is one too
 // (iptables rules of ours would not override firewalld's own forward filtering). README.md, "firewalld".
 
+import { pathExists } from "@cni/host-files";
 import { CniError, ErrorCode } from "@cni/skel";
 
 /** The system bus socket the reference dials (/var/run is a link to /run). */
@@ -17,16 +18,14 @@ export const FIREWALLD_RUN_DIR = "/run/firewalld";
  * org.fedoraproject.FirewallD1.)
  */
 export function firewalldRunning(): boolean {
-  const { existsSync } = process.getBuiltinModule("node:fs");
-  return existsSync(SYSTEM_BUS_SOCKET) && existsSync(FIREWALLD_RUN_DIR);
+  return pathExists(SYSTEM_BUS_SOCKET) && pathExists(FIREWALLD_RUN_DIR);
 }
 
 /** `backend: "firewalld"` on ADD, CHECK, STATUS. */
 export function firewalldBackendError(): CniError {
-  const { existsSync } = process.getBuiltinModule("node:fs");
-  const missing = !existsSync(SYSTEM_BUS_SOCKET)
+  const missing = !pathExists(SYSTEM_BUS_SOCKET)
     ? `no system D-Bus (${SYSTEM_BUS_SOCKET} does not exist), which firewalld needs`
-    : !existsSync(FIREWALLD_RUN_DIR)
+    : !pathExists(FIREWALLD_RUN_DIR)
       ? `firewalld is not running (${FIREWALLD_RUN_DIR} does not exist)`
       : "this plugin has no firewalld (D-Bus) client";
   return new CniError(

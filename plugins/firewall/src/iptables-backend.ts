@@ -13,7 +13,7 @@
 // and change it with one atomic iptables-restore. Either way under a lock, so two calls of ours cannot
 // both create a chain (declaring an existing chain in a restore empties it). Go's per-address rules carry
 // no comment (ours must equal them), so they are found by address only.
-import { closeFile, findExecutable, lockFile } from "@cni/host-files";
+import { closeFile, findExecutable, lockFile, readTextFileIfExists } from "@cni/host-files";
 import { CniError, ErrorCode, formatIP, type CIDR } from "@cni/skel";
 import type { AttachmentId } from "@cni/plugin-kit";
 import {
@@ -331,6 +331,23 @@ function familiesOf(addresses: readonly CIDR[]): IpFamily[] {
 /** Whether `name` is an executable on PATH, as the iptables runner's spawn would find it (no process). */
 export function onPath(name: string): boolean {
   return findExecutable(name, process.env.PATH ?? "") !== undefined;
+}
+
+/** /proc/net/ip_tables_names is a few short lines; far more is not that file. */
+const TABLE_NAMES_MAX_BYTES = 64 * 1024;
+
+/** The legacy iptables tables in use, both families (the kernel lists them once a module has loaded). */
+export function legacyIptablesTables(): string[] {
+  const tables: string[] = [];
+  for (const names of ["ip_tables_names", "ip6_tables_names"]) {
+    try {
+      const text = readTextFileIfExists(`/proc/net/${names}`, TABLE_NAMES_MAX_BYTES) ?? "";
+      for (const table of text.split("\n")) if (table !== "") tables.push(table);
+    } catch {
+      // unreadable: no legacy iptables there
+    }
+  }
+  return tables;
 }
 
 /**

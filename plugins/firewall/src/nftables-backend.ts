@@ -40,7 +40,7 @@ import {
 } from "@cni/plugin-kit/netfilter";
 import type { FirewallBackend } from "./backend";
 import type { FirewallAttachment, FirewallConfig, IngressPolicy } from "./config";
-import { PRIVATE_CHAIN, deleteIptablesAddressRules } from "./iptables-backend";
+import { PRIVATE_CHAIN, deleteIptablesAddressRules, legacyIptablesTables } from "./iptables-backend";
 
 export const NFT_TABLE = "cni_plugins_firewall";
 const TABLE_COMMENT = "Forwarding for containers, by the CNI firewall plugin";
@@ -234,14 +234,5 @@ function iptablesMayHavePrivateChain(): boolean {
   const viaNft = withNftables("failed to list nftables chains", (nft) =>
     (["ip", "ip6"] as const).some((family) => listIfPresent(() => nft.listChains(family, "filter")).some((chain) => chain.name === PRIVATE_CHAIN)),
   );
-  if (viaNft) return true;
-  const { readFileSync } = process.getBuiltinModule("node:fs");
-  for (const names of ["ip_tables_names", "ip6_tables_names"]) {
-    try {
-      if (readFileSync("/proc/net/" + names, "utf8").split("\n").includes("filter")) return true;
-    } catch {
-      // no legacy iptables
-    }
-  }
-  return false;
+  return viaNft || legacyIptablesTables().includes("filter");
 }

@@ -153,6 +153,12 @@ pub fn write_file(path: &str, data: &[u8], mode: u32, exclusive: bool) -> Result
     Ok(())
 }
 
+/// realpath(3): `path` with every symlink, "." and ".." resolved (the file must exist).
+pub fn real_path(path: &str) -> Result<String> {
+    let resolved = fs::canonicalize(path)?;
+    resolved.into_os_string().into_string().map_err(|_| Error::os(sys::EINVAL).with_detail("the resolved path is not UTF-8"))
+}
+
 /// unlink(2) a file (not a directory).
 pub fn remove_file(path: &str) -> Result<()> {
     Ok(fs::remove_file(path)?)

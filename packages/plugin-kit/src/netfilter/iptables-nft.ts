@@ -10,7 +10,7 @@
 // `-m conntrack --ctstate <states>`, a comment, and ACCEPT, DROP, RETURN or a chain as the target. A
 // listed rule outside it (docker's, an administrator's) reads back as undefined: not one of ours.
 import { NFT_REG_1, type NftChain, type NftExpr, type NftFamily, type NftOp, type NftRule, type Nftables } from "@cni/netlink";
-import { findExecutable } from "@cni/host-files";
+import { findExecutable, realPath } from "@cni/host-files";
 import { familyBits, formatIP, ipFromBytes, ipToBytes, parseCIDR } from "@cni/skel";
 import type { IpFamily } from "./exprs";
 import { listIfPresent } from "./nftables";
@@ -76,7 +76,7 @@ export function iptablesVariant(family: IpFamily, searchPath: string): IptablesV
   if (found === undefined) return undefined;
   let resolved: string;
   try {
-    resolved = process.getBuiltinModule("node:fs").realpathSync(found);
+    resolved = realPath(found);
   } catch {
     return undefined;
   }

@@ -18,6 +18,7 @@ pub static EXPORTS: &[Export] = &[
     export!("fileStat", file_stat),
     export!("fileSetTimes", file_set_times),
     export!("fileAccess", file_access),
+    export!("fileRealPath", file_real_path),
     export!("dirCreate", dir_create),
     export!("dirRemoveTree", dir_remove_tree),
     export!("dirList", dir_list),
@@ -117,6 +118,13 @@ fn file_set_times(env: &Env, args: &Args) -> Result<napi_value> {
 }
 
 /// fileAccess(path, "exists" | "read" | "write" | "execute"): throws EACCES/EROFS/ENOENT when not allowed.
+/// fileRealPath(path) -> string: realpath(3), every symlink resolved.
+fn file_real_path(env: &Env, args: &Args) -> Result<napi_value> {
+    let path = arg_string(env, args, 0, "path")?;
+    let resolved = files::real_path(&path).map_err(|e| e.about("fileRealPath", path.clone()))?;
+    Ok(env.string(&resolved))
+}
+
 fn file_access(env: &Env, args: &Args) -> Result<napi_value> {
     let path = arg_string(env, args, 0, "path")?;
     let mode = match arg_string(env, args, 1, "access mode")?.as_str() {
