@@ -4,12 +4,11 @@
 // next hop). Then what the recipe says it does is checked: the pod got its address from the node's pod
 // CIDR, STATUS said ready, DEL and GC left no lease, the node's masquerade rule is there, and
 // --uninstall left the plugin directory empty.
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runIsolated } from "./lib/isolated";
-import { REPO_ROOT, ourPlugin } from "./lib/plugin";
+import { REPO_ROOT } from "./lib/plugin";
 
 const BEGIN = "<!-- k8s-node-recipe -->";
 const END = "<!-- /k8s-node-recipe -->";
@@ -25,28 +24,11 @@ function recipeCommands(): string[] {
   return [...readme.slice(start, end).matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]!);
 }
 
-/** The plugins the build holds. */
-function builtPlugins(): string[] {
-  const r = spawnSync(ourPlugin("cni-plugins"), ["--list"], { encoding: "utf8" });
-  return r.stdout.split("\n").filter((name) => name !== "");
-}
-
-/**
- * portmap is being built elsewhere: until bin/ holds it, its conflist entry (the last plugin, on a line
- * of its own) is left out. Nothing else may be missing.
- */
-function withoutPortmapUnlessBuilt(script: string): string {
-  if (builtPlugins().includes("portmap")) return script;
-  const trimmed = script.replace(/,\n\s*\{ "type": "portmap"[^\n]*\n/, "\n");
-  expect(trimmed).not.toBe(script);
-  return trimmed;
-}
-
 describe("README: the Kubernetes node recipe", () => {
   it("runs as written and does what it says", () => {
     const blocks = recipeCommands();
     expect(blocks.length).toBeGreaterThanOrEqual(5);
-    const recipe = withoutPortmapUnlessBuilt(blocks.join("\n"));
+    const recipe = blocks.join("\n");
     const r = runIsolated(
       `set -e
       # a machine's directories are root's alone (a tmpfs starts world-writable, which install.sh refuses)
