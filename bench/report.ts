@@ -3,33 +3,41 @@
 // speed table. Run it through `bench/run` (which installs the Go plugins, builds, and builds the runner).
 //
 //   node_modules/.bin/bun bench/report.ts --runner PATH --floor PATH --run-id ID
-//        [--rounds N] [--warmup N] [--only id,id] [--ours DIR] [--go DIR] [--max-load L] [--wait S] [--no-write]
+//        [--rounds N] [--warmup N] [--only id,id] [--full] [--ours DIR] [--go DIR] [--max-load L] [--wait S] [--no-write]
 //   node_modules/.bin/bun bench/report.ts --readme-only     (README's speed table from bench/REPORT.md)
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TestNetns } from "../test/lib/netns";
 import { BENCHES, type Bench, type BenchSetup } from "./lib/benches";
+import { fullNodeBench } from "./lib/full-node";
+import { nodePoolBench } from "./lib/node-pool";
 import { defaultMaxLoad, keepWaiting, type LoadVerdict, loadVerdict, OWN_LOAD } from "./lib/load";
 import { coreCount, loadAverage, loadAverageOneMinute, machineFacts } from "./lib/machine";
 import { type Implementation, interleave } from "./lib/plan";
 import {
   barChartSvg,
   formatBytes,
+  type Percentiles,
   type ReportData,
   type RowResult,
   replaceReadmeBlock,
   reportMarkdown,
+  type ScaleSection,
   type SetupTime,
   speedTableFromReport,
   type Summary,
 } from "./lib/render";
 import { type CallSample, runPlan } from "./lib/runner";
+import type { ScaleBench } from "./lib/scale";
 import { maximum, median, percentile } from "./lib/stats";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH_DIR = join(REPO_ROOT, "bench");
 const IMPLEMENTATIONS: readonly Implementation[] = ["ours", "go"];
+/** The whole-node rows, after the per-call ones: minutes each, so only with --full or named by --only. */
+const SCALE_BENCHES: readonly ScaleBench[] = [fullNodeBench(), nodePoolBench()];
 
 interface Options {
   runner: string;
@@ -38,6 +46,8 @@ interface Options {
   rounds: number;
   warmup: number;
   only?: readonly string[];
+  /** Also the whole-node rows (SCALE_BENCHES). */
+  full: boolean;
   binDir: Record<Implementation, string>;
   write: boolean;
   /** Ceiling of the 1-minute load average for a report worth writing (default half the cores). */
@@ -49,10 +59,15 @@ interface Options {
 function parseOptions(argv: readonly string[]): Options {
   const values = new Map<string, string>();
   let write = true;
+  let full = false;
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!;
     if (name === "--no-write") {
       write = false;
+      continue;
+    }
+    if (name === "--full") {
+      full = true;
       continue;
     }
     const value = argv[i + 1];
@@ -86,6 +101,7 @@ function parseOptions(argv: readonly string[]): Options {
     rounds: count("rounds", 100, 1),
     warmup: count("warmup", 5, 0),
     ...(only === undefined ? {} : { only: only.split(",") }),
+    full,
     binDir: { ours: resolve(values.get("ours") ?? join(REPO_ROOT, "bin")), go: values.get("go") ?? "/usr/lib/cni" },
     write,
     maxLoad,
@@ -99,11 +115,16 @@ class Namespaces {
   constructor(private readonly runId: string) {}
 
   create(name: string): string {
-    const full = `${this.runId}-${name}`;
-    const r = spawnSync("ip", ["netns", "add", full], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`ip netns add ${full}: ${r.stderr.trim()}`);
-    this.created.push(full);
-    return `/var/run/netns/${full}`;
+    return this.createMany([name])[0]!.path;
+  }
+
+  /** One `ip` for all of them (the whole-node rows make thousands). */
+  createMany(names: readonly string[]): TestNetns[] {
+    const full = names.map((name) => `${this.runId}-${name}`);
+    this.created.push(...full);
+    const r = spawnSync("ip", ["-batch", "-"], { input: `${full.map((name) => `netns add ${name}`).join("\n")}\n`, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`ip netns add ${full.join(" ")}: ${r.stderr.trim()}`.slice(0, 2000));
+    return full.map((name) => ({ name, path: `/var/run/netns/${name}` }));
   }
 
   /** One `ip` for all of them (the pods-per-node rows make hundreds); -force goes on past a missing one. */
@@ -270,6 +291,46 @@ function runBench(bench: Bench, options: Options, hostNetns: string, namespaces:
   }
 }
 
+/** The executables of `plugins` missing from their side's directory. */
+function missingPlugins(plugins: Readonly<Record<Implementation, readonly string[]>>, binDir: Record<Implementation, string>): string[] {
+  const missing: string[] = [];
+  for (const side of IMPLEMENTATIONS) {
+    for (const p of plugins[side]) if (!existsSync(join(binDir[side], p))) missing.push(join(binDir[side], p));
+  }
+  return missing;
+}
+
+function percentiles(samples: readonly number[]): Percentiles | undefined {
+  return samples.length === 0 ? undefined : { count: samples.length, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
+}
+
+/** Runs one whole-node benchmark with namespaces and a work directory of its own, removed at its end (also on failure). */
+async function runScaleBench(bench: ScaleBench, options: Options, hostNetns: string): Promise<ScaleSection> {
+  const workDir = mkdtempSync(`/tmp/${options.runId}-${bench.id}-`);
+  const namespaces = new Namespaces(options.runId);
+  const started = Date.now();
+  try {
+    const result = await bench.run({
+      binDir: options.binDir,
+      workDir,
+      rounds: options.rounds,
+      runCalls: (calls) => runPlan(options.runner, hostNetns, calls, workDir),
+      createNetns: (names) => namespaces.createMany(names.map((name) => `${bench.id}-${name}`)),
+      progress: (text) => process.stderr.write(`  ${text}\n`),
+    });
+    const minutes = ((Date.now() - started) / 60000).toFixed(1);
+    process.stderr.write(`  ${minutes} min, load ${loadAverage()}\n`);
+    const rows = result.rows.map(({ name, ours, go }) => {
+      const [o, g] = [percentiles(ours), percentiles(go)];
+      return { name, ...(o ? { ours: o } : {}), ...(g ? { go: g } : {}) };
+    });
+    return { title: bench.title, about: `${bench.about} ${minutes} min in this run (both sides).`, rows, facts: result.facts };
+  } finally {
+    namespaces.removeAll();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
 /** bench/run's exit status when it measured but refused to write the report (the machine was busy). */
 const NOISY_EXIT = 3;
 
@@ -308,7 +369,7 @@ function updateReadme(report: string): void {
   writeFileSync(readmePath, replaceReadmeBlock(readFileSync(readmePath, "utf8"), speedTableFromReport(report)));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (process.argv.includes("--readme-only")) {
     updateReadme(readFileSync(join(BENCH_DIR, "REPORT.md"), "utf8"));
     return;
@@ -328,15 +389,14 @@ function main(): void {
   const startupBound = new Set<string>();
   const rowOrder: string[] = [];
   const measuredGoPlugins = new Set<string>();
+  const scale: ScaleSection[] = [];
+  const scaleNotRun: Array<{ title: string; how: string }> = [];
   const started = Date.now();
   try {
     const hostNetns = namespaces.create("host");
     for (const bench of BENCHES) {
       if (options.only !== undefined && !options.only.includes(bench.id)) continue;
-      const missing: string[] = [];
-      for (const side of IMPLEMENTATIONS) {
-        for (const p of bench.plugins[side]) if (!existsSync(join(options.binDir[side], p))) missing.push(join(options.binDir[side], p));
-      }
+      const missing = missingPlugins(bench.plugins, options.binDir);
       if (missing.length > 0) {
         pending.push(`${bench.rows.join("; ")} — waits for ${missing.join(", ")}`);
         continue;
@@ -355,6 +415,31 @@ function main(): void {
       for (const row of bench.rows) {
         rowOrder.push(row);
         if (bench.startupBound) startupBound.add(row);
+      }
+      for (const p of bench.plugins.go) measuredGoPlugins.add(p);
+    }
+    // after every per-call row: they take minutes and the node pool lifts the load (it samples it first)
+    for (const bench of SCALE_BENCHES) {
+      if (options.only === undefined ? !options.full : !options.only.includes(bench.id)) {
+        if (options.only === undefined) scaleNotRun.push({ title: bench.title, how: `\`bench/run --full\` (or \`--only ${bench.id}\`) measures it` });
+        continue;
+      }
+      const missing = missingPlugins(bench.plugins, options.binDir);
+      if (missing.length > 0) {
+        pending.push(`${bench.title} — waits for ${missing.join(", ")}`);
+        continue;
+      }
+      // the load the rows before left (their namespaces' teardown included) falls first, as before the run
+      if (writing) waitForQuiet(options.maxLoad, options.waitSeconds);
+      collected.loadDuring.push(loadAverageOneMinute());
+      process.stderr.write(`${bench.id}: ${bench.title}, ours and Go, load ${loadAverage()}\n`);
+      try {
+        scale.push(await runScaleBench(bench, options, hostNetns));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`  FAILED: ${message}\n`);
+        failed.push(`${bench.title}: ${message}`);
+        continue;
       }
       for (const p of bench.plugins.go) measuredGoPlugins.add(p);
     }
@@ -394,6 +479,8 @@ function main(): void {
     pending,
     failed,
     setup: collected.setup,
+    scale,
+    scaleNotRun,
     chartFile: "report.svg",
     command: "bench/run",
   };
@@ -421,9 +508,7 @@ function main(): void {
   if (failed.length > 0) process.exitCode = 1;
 }
 
-try {
-  main();
-} catch (error) {
+main().catch((error: unknown) => {
   process.stderr.write(`bench/report.ts: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
-}
+});

@@ -1,14 +1,7 @@
-// A node pool on one machine, as Kubernetes runs these plugins: three "node" namespaces joined by a
-// "switch" namespace (a bridge, a veth to each node), each node with its own pod CIDR (a host-local range
-// per node, as kubelet hands each node a podCIDR) and routes to the other nodes' pod CIDRs via their node
-// addresses (what a cloud route controller or flannel's host-gw installs: set up here, not by the plugins).
-// Pods are made through @cni/libcni as containerd does (go-cni's facade: loopback on lo, the pod network
-// on eth0, K8S_POD_* args, a result cache per node), the plugins run in their node's namespace.
-//
-// Masquerade only for traffic leaving the cluster CIDR: the bridge's `ipMasq` masquerades whatever leaves
-// the pod's own subnet, which would hide pod addresses from the other nodes, so the pod network has
-// `ipMasq: false` and each node has its own rule (`ip saddr <podCIDR> ip daddr != <clusterCIDR>
-// masquerade`), as ip-masq-agent or a node's network agent sets it (plugins/bridge/README.md).
+// A node pool on one machine, as Kubernetes runs these plugins (topology in test/lib/node-pool.ts: three
+// nodes on a switch, a pod CIDR per node, masquerade only out of the cluster). Pods are made through
+// @cni/libcni as containerd does (go-cni's facade: loopback on lo, the pod network on eth0, K8S_POD_* args,
+// a result cache per node), the plugins run in their node's namespace.
 //
 // Checked: every pod reaches a pod on each other node by pod address and the receiver sees the pod's
 // address (no NAT inside the cluster); traffic to outside the cluster arrives from the node's address;
@@ -23,27 +16,17 @@ import { join } from "node:path";
 import { Cni, CniConfig, confListFromBytes, type NetworkConfigList } from "@cni/libcni";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { leaseNames } from "./host-local-helpers";
-import { cleanupAll, createNetns, deleteNetns, inNetns, links, type TestNetns } from "./lib/netns";
+import { cleanupAll, createNetns, deleteNetns, links, type TestNetns } from "./lib/netns";
+import { acrossNodes, createPoolTopology, inParallel, k8sLabels, OUTSIDE, POOL_NETWORK as NETWORK, podNetworkConflist, POOL_NODES as NODES, type PoolNode } from "./lib/node-pool";
 import { BIN_DIR } from "./lib/plugin";
 import { probeSources, startSourceEcho, type EchoServer } from "./lib/udp-probe";
 
 const PODS = Number(process.env.CNI_POOL_PODS ?? "5");
 const CHURN_CYCLES = Number(process.env.CNI_POOL_CHURN ?? "3");
 const WORKERS = Number(process.env.CNI_POOL_WORKERS ?? "3");
-const NODES = 3;
-const NETWORK = "k8s-pod-network";
-const CLUSTER_CIDR = "10.244.0.0/16";
-const SWITCH_PREFIX = "192.168.77";
-/** The switch's own address: a host outside the cluster CIDR. */
-const OUTSIDE = `${SWITCH_PREFIX}.1`;
 const ECHO_PORT = 7777;
 
-interface Node {
-  index: number;
-  ns: TestNetns;
-  /** the node's address on the switch */
-  address: string;
-  podCidr: string;
+interface Node extends PoolNode {
   dir: string;
   /** what containerd would hold: the pod network and loopback, the result cache */
   pods: Cni;
@@ -65,10 +48,6 @@ afterEach(() => {
 });
 afterAll(cleanupAll);
 
-function ip(ns: TestNetns, ...args: string[]): void {
-  inNetns(ns, "ip", args);
-}
-
 /** Plugin executables on CNI_PATH that run the built ones inside the node's namespace (its "host"). */
 function nodePluginDir(node: TestNetns, dir: string): string {
   const bin = join(dir, "bin");
@@ -79,95 +58,32 @@ function nodePluginDir(node: TestNetns, dir: string): string {
   return bin;
 }
 
-/** The pod network of one node: what a node's conflist holds (portmap left out: see README's recipe). */
-function podNetwork(podCidr: string, dataDir: string): NetworkConfigList {
-  const conflist = {
-    cniVersion: "1.1.0",
-    name: NETWORK,
-    plugins: [
-      {
-        type: "bridge",
-        bridge: "cni0",
-        isGateway: true,
-        isDefaultGateway: true,
-        hairpinMode: true,
-        ipMasq: false,
-        ipam: { type: "host-local", dataDir, ranges: [[{ subnet: podCidr }]] },
-      },
-    ],
-  };
-  return confListFromBytes(JSON.stringify(conflist));
-}
-
-/** The switch, and a node on it with its pod CIDR, its masquerade rule and its place for plugins. */
+/** The pool's switch and nodes, each node with what containerd would hold: its networks and result cache. */
 function createPool(): { switchNs: TestNetns; nodes: Node[] } {
-  const switchNs = createNetns("pool-sw");
-  ip(switchNs, "link", "set", "lo", "up");
-  ip(switchNs, "link", "add", "sw0", "type", "bridge");
-  ip(switchNs, "addr", "add", `${OUTSIDE}/24`, "dev", "sw0");
-  ip(switchNs, "link", "set", "sw0", "up");
-  const nodes: Node[] = [];
-  for (let index = 0; index < NODES; index++) {
-    const ns = createNetns(`pool-node${index}`);
-    const address = `${SWITCH_PREFIX}.${10 + index}`;
-    const podCidr = `10.244.${index}.0/24`;
-    ip(switchNs, "link", "add", `port${index}`, "type", "veth", "peer", "name", "uplink", "netns", ns.name);
-    ip(switchNs, "link", "set", `port${index}`, "master", "sw0", "up");
-    ip(ns, "link", "set", "lo", "up");
-    ip(ns, "addr", "add", `${address}/24`, "dev", "uplink");
-    ip(ns, "link", "set", "uplink", "up");
-    // the node's rule: pod traffic leaving the cluster goes out as the node
-    inNetns(ns, "nft", [
-      `add table ip node-masq; add chain ip node-masq postrouting { type nat hook postrouting priority srcnat; }; ` +
-        `add rule ip node-masq postrouting ip saddr ${podCidr} ip daddr != ${CLUSTER_CIDR} masquerade`,
-    ]);
-    const dir = join(work, `node${index}`);
-    const path = [nodePluginDir(ns, dir)];
+  const { switchNs, nodes: poolNodes } = createPoolTopology(createNetns);
+  const nodes = poolNodes.map((poolNode): Node => {
+    const dir = join(work, `node${poolNode.index}`);
+    const path = [nodePluginDir(poolNode.ns, dir)];
     const cacheDir = join(dir, "var-lib-cni");
-    const list = podNetwork(podCidr, join(dir, "ipam"));
+    const list = confListFromBytes(podNetworkConflist(poolNode.podCidr, join(dir, "ipam")));
     const pods = new Cni({ path, cacheDir, stderr: () => undefined }).loadLoopback().add(list);
-    nodes.push({ index, ns, address, podCidr, dir, pods, cni: new CniConfig({ path, cacheDir, stderr: () => undefined }), list });
-  }
-  // the routes to the other nodes' pod CIDRs, via their node addresses
-  for (const node of nodes) {
-    for (const other of nodes) if (other !== node) ip(node.ns, "route", "add", other.podCidr, "via", other.address);
-  }
+    return { ...poolNode, dir, pods, cni: new CniConfig({ path, cacheDir, stderr: () => undefined }), list };
+  });
   return { switchNs, nodes };
 }
-
-const K8S_LABELS = (id: string): Record<string, string> => ({
-  K8S_POD_NAMESPACE: "default",
-  K8S_POD_NAME: id,
-  K8S_POD_INFRA_CONTAINER_ID: id,
-  K8S_POD_UID: `uid-${id}`,
-});
 
 /** A pod sandbox on `node`: its namespace, then setup through the facade as containerd does. */
 async function createPod(node: Node, id: string): Promise<Pod> {
   const ns = createNetns(`pool-${id}`);
-  const result = await node.pods.setup(id, ns.path, { labels: K8S_LABELS(id) });
+  const result = await node.pods.setup(id, ns.path, { labels: k8sLabels(id) });
   const cidr = result.interfaces.eth0?.ipConfigs[0]?.ip;
   if (cidr === undefined) throw new Error(`${id}: no eth0 address in ${JSON.stringify(result.raw)}`);
   return { node, id, ns, address: cidr.split("/")[0]! };
 }
 
 async function removePod(pod: Pod): Promise<void> {
-  await pod.node.pods.remove(pod.id, pod.ns.path, { labels: K8S_LABELS(pod.id) });
+  await pod.node.pods.remove(pod.id, pod.ns.path, { labels: k8sLabels(pod.id) });
   deleteNetns(pod.ns);
-}
-
-/** `count` items made by `workers` concurrent workers. */
-async function inParallel<T>(count: number, workers: number, make: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      out[i] = await make(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, count) }, worker));
-  return out;
 }
 
 /** The pod veths on the node's bridge. */
@@ -203,9 +119,7 @@ describe("a node pool on one machine", () => {
     const echo: EchoServer = await startSourceEcho([...pods.map((p) => p.ns.path), switchNs.path], ECHO_PORT);
     try {
       // pod k of each node to pod k of every other node
-      const across = podsByNode.flatMap((nodePods, index) =>
-        nodePods.flatMap((pod, k) => podsByNode.filter((_, other) => other !== index).map((otherPods) => ({ pod, target: otherPods[k]! }))),
-      );
+      const across = acrossNodes(podsByNode);
       const seen = probeSources(across.map(({ pod, target }) => ({ from: pod.ns.path, to: target.address })), ECHO_PORT);
       expect(seen).toEqual(across.map(({ pod }) => pod.address));
       // leaving the cluster: the outside sees the node's address

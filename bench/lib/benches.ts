@@ -50,7 +50,7 @@ export interface Bench {
 const PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** The environment a runtime gives a plugin call. */
-function cniEnv(
+export function cniEnv(
   command: string,
   containerId: string,
   netnsPath: string,

@@ -28,6 +28,21 @@ export interface SetupTime {
   goS: number;
 }
 
+/** p50 and p99 of one side's samples in a whole-node row. */
+export interface Percentiles {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** A whole-node benchmark's section (bench/lib/scale.ts): its rows' percentiles and its facts per side. */
+export interface ScaleSection {
+  title: string;
+  about: string;
+  rows: ReadonlyArray<{ name: string; ours?: Percentiles; go?: Percentiles }>;
+  facts: ReadonlyArray<{ what: string; go: string; ours: string }>;
+}
+
 export interface ReportData {
   /** Set when the machine was not quiet: "noisy: load average X > Y …"; such a report is never committed. */
   noisy?: string;
@@ -40,6 +55,10 @@ export interface ReportData {
   /** Benchmarks whose calls failed (the run goes on without their rows). */
   failed: readonly string[];
   setup: readonly SetupTime[];
+  /** Whole-node sections measured in this run. */
+  scale: readonly ScaleSection[];
+  /** Whole-node sections not measured in this run: their title and how to get them. */
+  scaleNotRun: ReadonlyArray<{ title: string; how: string }>;
   chartFile: string;
   command: string;
 }
@@ -122,6 +141,8 @@ export function reportMarkdown(data: ReportData): string {
     out.push("| benchmark | set-up | Go | ours |", "|---|---|---:|---:|");
     for (const s of data.setup) out.push(`| ${s.bench} | ${escapeCell(s.what)} | ${s.goS.toFixed(1)} s | ${s.oursS.toFixed(1)} s |`);
   }
+  for (const section of data.scale) out.push(...scaleSectionMarkdown(section));
+  for (const section of data.scaleNotRun) out.push("", `## ${section.title}`, "", `Not measured in this run: ${section.how}.`);
   out.push("", "## Size on disk", "", "| what | size |", "|---|---:|");
   for (const [key, value] of data.sizes) out.push(`| ${escapeCell(key)} | ${escapeCell(value)} |`);
   if (data.failed.length > 0) {
@@ -134,6 +155,22 @@ export function reportMarkdown(data: ReportData): string {
   }
   out.push("");
   return out.join("\n");
+}
+
+function scaleSectionMarkdown(section: ScaleSection): string[] {
+  const out = ["", `## ${section.title}`, "", section.about, ""];
+  out.push("| row | Go p50 ms | Go p99 ms | ours p50 ms | ours p99 ms | ours/Go (p50) | calls per side |", "|---|---:|---:|---:|---:|---:|---:|");
+  for (const row of section.rows) {
+    const ratio = row.ours === undefined || row.go === undefined ? "—" : `${(row.ours.p50Ms / row.go.p50Ms).toFixed(2)}×`;
+    const calls = Math.max(row.ours?.count ?? 0, row.go?.count ?? 0);
+    out.push(
+      `| ${escapeCell(row.name)} | ${formatMs(row.go?.p50Ms)} | ${formatMs(row.go?.p99Ms)} | ${formatMs(row.ours?.p50Ms)} | ` +
+        `${formatMs(row.ours?.p99Ms)} | ${ratio} | ${calls} |`,
+    );
+  }
+  out.push("", "| | Go | ours |", "|---|---|---|");
+  for (const fact of section.facts) out.push(`| ${escapeCell(fact.what)} | ${escapeCell(fact.go)} | ${escapeCell(fact.ours)} |`);
+  return out;
 }
 
 function escapeXml(text: string): string {

@@ -117,6 +117,15 @@ describe("report and README", () => {
     pending: ["bridge rows — waits for bin/bridge"],
     failed: [],
     setup: [{ bench: "pods-400-masq", what: "400 pods per side, one bridge ADD each", oursS: 14.25, goS: 20.5 }],
+    scale: [
+      {
+        title: "Full node (1,000 pods)",
+        about: "1,000 pods on one bridge.",
+        rows: [{ name: "pod ADD, 1,000 pods attached", ours: { count: 20, p50Ms: 150, p99Ms: 240 }, go: { count: 20, p50Ms: 600, p99Ms: 1200 } }],
+        facts: [{ what: "host-local's store", go: "2,003 files", ours: "2,005 files" }],
+      },
+    ],
+    scaleNotRun: [{ title: "Node pool", how: "`bench/run --full` measures it" }],
     chartFile: "report.svg",
     command: "bench/run",
   };
@@ -137,6 +146,18 @@ describe("report and README", () => {
     expect(noisy.split("\n").slice(0, 6).join("\n")).toContain("**noisy: load average 1.53 > 1.00 before the run.**");
     // the README table still reads back from a noisy report (kept in bench/results/ only)
     expect(speedTableFromReport(noisy)).toContain("| loopback ADD | 4.00 ms | 8.00 ms | 2.00× |");
+  });
+
+  it("gives each whole-node benchmark a section of its own, and names those not run; none of it in the README table", () => {
+    const report = reportMarkdown(data);
+    expect(report).toContain("## Full node (1,000 pods)\n\n1,000 pods on one bridge.\n");
+    expect(report).toContain("| pod ADD, 1,000 pods attached | 600 | 1200 | 150 | 240 | 0.25× | 20 |");
+    expect(report).toContain("| host-local's store | 2,003 files | 2,005 files |");
+    expect(report).toContain("## Node pool\n\nNot measured in this run: `bench/run --full` measures it.");
+    // after the per-call sections, before the sizes
+    expect(report.indexOf("## Full node")).toBeGreaterThan(report.indexOf("## Set-up"));
+    expect(report.indexOf("## Node pool")).toBeLessThan(report.indexOf("## Size on disk"));
+    expect(speedTableFromReport(report)).not.toContain("pod ADD");
   });
 
   it("replaces only the text between the markers", () => {
