@@ -6,7 +6,7 @@ import { validAttachments, type CIDR, type CmdArgs } from "@cni/skel";
 import type { Netlink, Nftables } from "@cni/netlink";
 import { deleteLinkIfPresent, deleteLinkIfPresentInBackground } from "./link";
 import { createMasquerade, type IpMasqBackend } from "./masquerade/index";
-import { openContainerNetnsIfPresent, withContainerNetns, withHostNetns } from "./netns";
+import { withContainerNetns, withContainerNetnsIfPresent, withHostNetns } from "./netns";
 import { withUndo, type UndoStack } from "./undo";
 import { createVeth, type VethOptions, type VethPair } from "./veth";
 
@@ -68,27 +68,16 @@ export function addMasquerade({ args, undo }: AttachContext, backend: IpMasqBack
 /**
  * DEL: the container's interface (a veth takes its peer along; a namespace already gone took it with it),
  * deleted on a helper thread while `alongside` (IPAM's DEL) runs, so the kernel's wait for a deleted device
- * (~10 ms) overlaps it. Both always run; a failure of `alongside` is thrown first.
+ * (~10 ms) overlaps it. Both always run; a failure of `alongside` is the one thrown (closing the handle
+ * then waits for the deletion and drops its outcome).
  */
 export async function deleteContainerInterfaceAlongside(args: CmdArgs, alongside: () => Promise<void>): Promise<void> {
-  const container = openContainerNetnsIfPresent(args.netns);
-  if (container === undefined) return alongside();
-  try {
+  const inNamespace = withContainerNetnsIfPresent(args.netns, async (container) => {
     const deletion = deleteLinkIfPresentInBackground(container, args.ifName);
-    try {
-      await alongside();
-    } catch (failure) {
-      try {
-        deletion.wait();
-      } catch {
-        // the first failure is the one reported
-      }
-      throw failure;
-    }
+    await alongside();
     deletion.wait();
-  } finally {
-    container.close();
-  }
+  });
+  await (inNamespace ?? alongside());
 }
 
 /**

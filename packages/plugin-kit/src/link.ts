@@ -12,35 +12,29 @@ export function findLink(netns: Netlink, link: LinkRef): Link | undefined {
   }
 }
 
+/** Delete a link; false when it was already gone. Deleting one end of a veth removes both. */
+export function deleteLinkIfPresent(netns: Netlink, link: LinkRef): boolean {
+  return deletedUnlessGone(link, () => netns.linkDel(link));
+}
+
 /**
  * deleteLinkIfPresent on a helper thread (the kernel's wait for a deleted device overlaps the caller's next
  * steps); `netns` takes no other request until wait(), which gives false when the link was already gone.
  */
 export function deleteLinkIfPresentInBackground(netns: Netlink, link: LinkRef): { wait(): boolean } {
-  const what = `failed to delete ${linkLabel(link)}`;
   let deletion: PendingRequest;
   try {
     deletion = netns.linkDelInBackground(link);
   } catch (thrown) {
-    throw netlinkToCniError(thrown, what);
+    throw netlinkToCniError(thrown, `failed to delete ${linkLabel(link)}`);
   }
-  return {
-    wait(): boolean {
-      try {
-        deletion.wait();
-        return true;
-      } catch (thrown) {
-        if (isNetlinkCode(thrown, "ENODEV")) return false;
-        throw netlinkToCniError(thrown, what);
-      }
-    },
-  };
+  return { wait: (): boolean => deletedUnlessGone(link, () => deletion.wait()) };
 }
 
-/** Delete a link; false when it was already gone. Deleting one end of a veth removes both. */
-export function deleteLinkIfPresent(netns: Netlink, link: LinkRef): boolean {
+/** Run a deletion of `link`: true when done, false when the link was already gone (ENODEV), else a CNI error. */
+function deletedUnlessGone(link: LinkRef, deletion: () => void): boolean {
   try {
-    netns.linkDel(link);
+    deletion();
     return true;
   } catch (thrown) {
     if (isNetlinkCode(thrown, "ENODEV")) return false;
